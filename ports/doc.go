@@ -1,0 +1,7 @@
+// Package ports declares the interfaces Gatehouse's domain services consume:
+// storage, counters, hashing, tokens, delivery, time and randomness. Their
+// signatures use only domain and standard-library types, so an adapter (in
+// memory, PostgreSQL, Redis, SMTP...) can be swapped without touching the
+// domain. Every store returns domain.ErrUnavailable (wrapped) when its backend
+// cannot be reached, so the edge can answer 503 rather than a wrong verdict.
+package ports

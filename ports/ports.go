@@ -1,0 +1,137 @@
+package ports
+
+import (
+	"context"
+	"time"
+
+	"github.com/gatehouse/gatehouse/domain"
+)
+
+// UserStore keeps accounts.
+type UserStore interface {
+	// Create stores a new user. It returns domain.ErrEmailTaken or
+	// domain.ErrPhoneTaken when another account holds the email key or phone.
+	Create(ctx context.Context, u *domain.User) error
+	// ByID, ByEmailKey and ByPhone return domain.ErrUserNotFound when no
+	// account matches.
+	ByID(ctx context.Context, id string) (*domain.User, error)
+	ByEmailKey(ctx context.Context, emailKey string) (*domain.User, error)
+	ByPhone(ctx context.Context, phone string) (*domain.User, error)
+	// Update writes the editable fields of u (email, name, avatar, phone,
+	// password hash, TOTP secret, Lark binding, status) and sets UpdatedAt.
+	// It never touches the login count or history. It returns
+	// domain.ErrUserNotFound, domain.ErrEmailTaken or domain.ErrPhoneTaken.
+	Update(ctx context.Context, u *domain.User) error
+	// RecordLogin appends rec to the user's login history; a successful one
+	// also becomes the user's LastLogin and adds one to LoginCount.
+	RecordLogin(ctx context.Context, userID string, rec domain.LoginRecord) error
+	// List returns every account, oldest first.
+	List(ctx context.Context) ([]domain.User, error)
+	// Ping reports whether the store can be reached.
+	Ping(ctx context.Context) error
+}
+
+// SessionStore keeps server-side sessions; each lives until its idle TTL
+// passes without a Touch, or until it is deleted.
+type SessionStore interface {
+	// Create stores s, live for ttl.
+	Create(ctx context.Context, s domain.Session, ttl time.Duration) error
+	// Touch returns the live session and, in the same atomic step, renews it
+	// to s.IdleTTL(now). It returns domain.ErrSessionNotFound when the
+	// session has ended, expired or belongs to another user.
+	Touch(ctx context.Context, userID, sessionID string, now time.Time) (domain.Session, error)
+	// Delete ends one session; ending an ended session is not an error.
+	Delete(ctx context.Context, userID, sessionID string) error
+	// DeleteAllForUser ends every session of the user except keep (which may
+	// be empty).
+	DeleteAllForUser(ctx context.Context, userID, keep string) error
+	// Ping reports whether the store can be reached.
+	Ping(ctx context.Context) error
+}
+
+// CodeStore keeps one-time codes as digests (see domain.CodeDigest).
+type CodeStore interface {
+	// Put stores digest as the one live code of key for ttl, replacing any
+	// previous code and resetting the count of tries.
+	Put(ctx context.Context, key domain.CodeKey, digest string, ttl time.Duration) error
+	// Consume checks digest against the live code of key in one atomic step.
+	// A match deletes the code and returns nil. A mismatch counts a try and
+	// deletes the code once maxAttempts tries have failed. A missing,
+	// expired, spent or voided code, or a mismatch, is domain.ErrCodeInvalid:
+	// of two parallel uses of one code at most one succeeds.
+	Consume(ctx context.Context, key domain.CodeKey, digest string, maxAttempts int) error
+}
+
+// Throttle limits how often something may happen per key.
+type Throttle interface {
+	// Allow records one event for key unless it came within interval of the
+	// previous one, or hourlyLimit events already happened in the last hour.
+	// It returns 0 when allowed, otherwise how long until it would be, and
+	// records nothing then. The check and the record are one atomic step.
+	Allow(ctx context.Context, key string, interval time.Duration, hourlyLimit int) (retryAfter time.Duration, err error)
+}
+
+// AttemptCounter counts failed attempts and locks a key after too many.
+type AttemptCounter interface {
+	// LockedFor returns how long the longest lock among keys still lasts, 0
+	// when none is locked.
+	LockedFor(ctx context.Context, keys ...string) (time.Duration, error)
+	// Fail counts one failure for key. Failures are counted over a window
+	// that starts at the first and lasts lock; when the count reaches limit
+	// the key is locked for lock and the count starts over. Counting and
+	// locking are one atomic step.
+	Fail(ctx context.Context, key string, limit int, lock time.Duration) error
+	// Reset forgets the failures and the lock of key.
+	Reset(ctx context.Context, key string) error
+}
+
+// TOTPStore keeps TOTP state that is not the bound secret: the pending secret
+// of an enrolment in progress, and the time steps already accepted.
+type TOTPStore interface {
+	// PutPending stores the secret offered to the user, replacing any
+	// earlier one, for ttl.
+	PutPending(ctx context.Context, userID, secret string, ttl time.Duration) error
+	// Pending returns the pending secret, or domain.ErrNotFound.
+	Pending(ctx context.Context, userID string) (string, error)
+	// DeletePending forgets the pending secret.
+	DeletePending(ctx context.Context, userID string) error
+	// UseSteps marks the given time steps of the user as used, for ttl, in
+	// one atomic step. It returns false, marking nothing, when any of them
+	// was already used.
+	UseSteps(ctx context.Context, userID string, steps []int64, ttl time.Duration) (bool, error)
+}
+
+// PasswordHasher hashes passwords into PHC strings and checks them.
+type PasswordHasher interface {
+	Hash(ctx context.Context, password string) (string, error)
+	// Verify reports whether password matches the encoded hash, and whether
+	// the hash should be replaced because its parameters are outdated.
+	Verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error)
+	// Burn spends the time of one Verify without a real hash, so unknown
+	// accounts answer in about the same time as known ones.
+	Burn(ctx context.Context, password string)
+}
+
+// TokenIssuer signs and checks access tokens.
+type TokenIssuer interface {
+	Issue(c domain.Claims) (string, error)
+	// Verify checks signature, issuer, audience and expiry at now and returns
+	// the claims, or domain.ErrAuthExpired.
+	Verify(token string, now time.Time) (domain.Claims, error)
+}
+
+// SMSSender delivers a code by SMS.
+type SMSSender interface {
+	SendSMS(ctx context.Context, msg domain.SMS) error
+}
+
+// Mailer delivers a mail.
+type Mailer interface {
+	SendMail(ctx context.Context, msg domain.Mail) error
+}
+
+// Clock tells the time. Every TTL, lockout and TOTP window goes through it so
+// tests can move time instead of sleeping.
+type Clock interface {
+	Now() time.Time
+}
