@@ -73,3 +73,7 @@ func MatchTOTPStep(secret, code string, now time.Time, skew int64) (int64, bool)
 	}
 	return found, ok == 1
 }
+
+// TOTPUsedStepTTL is how long a used step is remembered: long enough that it
+// can no longer fall within ±skew of now when the mark expires.
+const TOTPUsedStepTTL = (2*TOTPSkew + 2) * TOTPPeriod

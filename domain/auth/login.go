@@ -1,0 +1,68 @@
+package auth
+
+import (
+	"context"
+
+	"github.com/gatehouse/gatehouse/domain"
+	"github.com/gatehouse/gatehouse/domain/lockout"
+)
+
+// PasswordLogin is the input of a login by email and password.
+type PasswordLogin struct {
+	Email    string
+	Password string
+	Client   domain.Client
+}
+
+// Login checks an email and password and opens a session. Unknown accounts,
+// disabled accounts and wrong passwords all answer LOGIN_INVALID after one
+// password hash's worth of time.
+func (s *Service) Login(ctx context.Context, in PasswordLogin) (Login, error) {
+	email, err := domain.ParseEmail(in.Email)
+	if err != nil {
+		return Login{}, err
+	}
+	if in.Password == "" {
+		return Login{}, domain.Invalid("password is required")
+	}
+	key := domain.EmailKey(email)
+	u, err := lookup(s.Users.ByEmailKey(ctx, key))
+	if err != nil {
+		return Login{}, err
+	}
+	account := lockout.AccountKey(u, "email:"+key)
+	if err := s.Guard.Check(ctx, account, in.Client.IP); err != nil {
+		return Login{}, err
+	}
+	if u == nil {
+		s.Hasher.Burn(ctx, in.Password)
+		return Login{}, s.failLogin(ctx, nil, account, domain.LoginEmail, in.Client)
+	}
+	ok, rehash, err := s.Hasher.Verify(ctx, in.Password, u.PasswordHash)
+	if err != nil {
+		return Login{}, err
+	}
+	if !ok || !u.Active {
+		return Login{}, s.failLogin(ctx, u, account, domain.LoginEmail, in.Client)
+	}
+	if err := s.Guard.Clear(ctx, account); err != nil {
+		return Login{}, err
+	}
+	if rehash {
+		s.rehash(ctx, u, in.Password)
+	}
+	return s.startSession(ctx, u, domain.LoginEmail, in.Client)
+}
+
+// rehash upgrades a hash made with outdated parameters. It is best effort:
+// the login succeeds whether or not the new hash could be stored.
+func (s *Service) rehash(ctx context.Context, u *domain.User, password string) {
+	hash, err := s.Hasher.Hash(ctx, password)
+	if err == nil {
+		u.PasswordHash = hash
+		err = s.Users.Update(ctx, u)
+	}
+	if err != nil {
+		s.Log.Warn("rehash password", "user", u.ID, "err", err)
+	}
+}

@@ -1,0 +1,53 @@
+package auth
+
+import (
+	"context"
+
+	"github.com/gatehouse/gatehouse/domain"
+	"github.com/gatehouse/gatehouse/domain/lockout"
+)
+
+// TOTPLogin is the input of a login by TOTP code.
+type TOTPLogin struct {
+	Email  string
+	Code   string
+	Client domain.Client
+}
+
+// LoginTOTP checks a TOTP code for an account with TOTP bound and opens a
+// session. Each time step is accepted once per account.
+func (s *Service) LoginTOTP(ctx context.Context, in TOTPLogin) (Login, error) {
+	email, err := domain.ParseEmail(in.Email)
+	if err != nil {
+		return Login{}, err
+	}
+	if !domain.IsCodeFormat(in.Code) {
+		return Login{}, domain.Invalid("code must be 6 digits")
+	}
+	key := domain.EmailKey(email)
+	u, err := lookup(s.Users.ByEmailKey(ctx, key))
+	if err != nil {
+		return Login{}, err
+	}
+	account := lockout.AccountKey(u, "email:"+key)
+	if err := s.Guard.Check(ctx, account, in.Client.IP); err != nil {
+		return Login{}, err
+	}
+	if u == nil || !u.Active || u.TOTPSecret == "" {
+		return Login{}, s.failLogin(ctx, u, account, domain.LoginTOTP, in.Client)
+	}
+	step, ok := domain.MatchTOTPStep(u.TOTPSecret, in.Code, s.Clock.Now(), domain.TOTPSkew)
+	if ok {
+		ok, err = s.TOTP.UseSteps(ctx, u.ID, []int64{step}, domain.TOTPUsedStepTTL)
+		if err != nil {
+			return Login{}, err
+		}
+	}
+	if !ok {
+		return Login{}, s.failLogin(ctx, u, account, domain.LoginTOTP, in.Client)
+	}
+	if err := s.Guard.Clear(ctx, account); err != nil {
+		return Login{}, err
+	}
+	return s.startSession(ctx, u, domain.LoginTOTP, in.Client)
+}

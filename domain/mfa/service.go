@@ -1,0 +1,133 @@
+// Package mfa is the TOTP enrolment service: it offers a fresh secret, keeps
+// it pending until the person proves their authenticator shows two
+// consecutive codes, and then binds it to the account.
+package mfa
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/gatehouse/gatehouse/domain"
+	"github.com/gatehouse/gatehouse/ports"
+)
+
+// Policy is what the service needs to know.
+type Policy struct {
+	Issuer     string        // the issuer shown in authenticator apps
+	PendingTTL time.Duration // how long an offered secret waits, default 5 min
+}
+
+// Deps are the ports the service drives.
+type Deps struct {
+	Users  ports.UserStore
+	TOTP   ports.TOTPStore
+	Mail   ports.Mailer
+	Clock  ports.Clock
+	Random io.Reader
+}
+
+// Service is the TOTP enrolment service.
+type Service struct {
+	Deps
+	policy Policy
+}
+
+// New returns the service.
+func New(d Deps, p Policy) *Service {
+	return &Service{Deps: d, policy: p}
+}
+
+// Offer makes a fresh secret for the caller, keeps it pending, and returns its
+// otpauth:// URL. Nothing is bound yet; a later offer replaces this one.
+func (s *Service) Offer(ctx context.Context, who domain.Claims) (string, error) {
+	u, err := s.Users.ByID(ctx, who.UserID)
+	if err != nil {
+		return "", err
+	}
+	secret, keyURL, err := domain.NewTOTPKey(s.policy.Issuer, u.Email, s.Random)
+	if err != nil {
+		return "", err
+	}
+	if err := s.TOTP.PutPending(ctx, u.ID, secret, s.policy.PendingTTL); err != nil {
+		return "", err
+	}
+	return keyURL, nil
+}
+
+// Binding is the input of binding the pending secret: its URL and the codes
+// of two consecutive steps.
+type Binding struct {
+	URL    string
+	Codes  []string
+	Client domain.Client
+}
+
+// Bind binds the pending secret when Codes[0] is the code of some step s and
+// Codes[1] the code of s+1, with s+1 within ±1 step of now. Both steps count
+// as used, so neither logs in later. Binding replaces a bound secret.
+func (s *Service) Bind(ctx context.Context, who domain.Claims, in Binding) error {
+	if len(in.Codes) != 2 || !domain.IsCodeFormat(in.Codes[0]) || !domain.IsCodeFormat(in.Codes[1]) {
+		return domain.Invalid("tss must hold two 6-digit codes")
+	}
+	offered, ok := domain.TOTPSecretOfURL(in.URL)
+	if !ok {
+		return domain.Invalid("totp must be the otpauth:// URL that was offered")
+	}
+	pending, err := s.TOTP.Pending(ctx, who.UserID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.ErrTOTPInvalid
+	}
+	if err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare([]byte(offered), []byte(pending)) != 1 {
+		return domain.ErrTOTPInvalid
+	}
+	step, ok := consecutiveStep(pending, in.Codes, s.Clock.Now())
+	if !ok {
+		return domain.ErrTOTPInvalid
+	}
+	fresh, err := s.TOTP.UseSteps(ctx, who.UserID, []int64{step, step + 1}, domain.TOTPUsedStepTTL)
+	if err != nil {
+		return err
+	}
+	if !fresh {
+		return domain.ErrTOTPInvalid
+	}
+	u, err := s.Users.ByID(ctx, who.UserID)
+	if err != nil {
+		return err
+	}
+	u.TOTPSecret = pending
+	if err := s.Users.Update(ctx, u); err != nil {
+		return err
+	}
+	if err := s.TOTP.DeletePending(ctx, u.ID); err != nil {
+		return err
+	}
+	return s.Mail.SendMail(ctx, domain.Mail{To: u.Email, Kind: domain.MailTOTPChanged, Lang: in.Client.Lang})
+}
+
+// consecutiveStep finds s with codes[0] the code of s and codes[1] that of
+// s+1, where s+1 lies within ±skew steps of now.
+func consecutiveStep(secret string, codes []string, now time.Time) (int64, bool) {
+	current := domain.TOTPStep(now)
+	var found int64
+	matched := 0
+	for next := current - domain.TOTPSkew; next <= current+domain.TOTPSkew; next++ {
+		first, err1 := domain.TOTPCodeAt(secret, next-1)
+		second, err2 := domain.TOTPCodeAt(secret, next)
+		if err1 != nil || err2 != nil {
+			return 0, false
+		}
+		ok := subtle.ConstantTimeCompare([]byte(first), []byte(codes[0])) &
+			subtle.ConstantTimeCompare([]byte(second), []byte(codes[1]))
+		if ok == 1 && matched == 0 {
+			found, matched = next-1, 1
+		}
+	}
+	return found, matched == 1
+}
