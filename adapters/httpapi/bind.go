@@ -1,0 +1,64 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/gatehouse/gatehouse/domain"
+)
+
+// bindJSON decodes the body strictly into dst: the content type must be JSON,
+// and an empty body, null, a non-object, unknown fields, wrong types or
+// trailing data are VALIDATION_FAILED.
+func bindJSON(c *echo.Context, dst any) error {
+	mt, _, err := mime.ParseMediaType(c.Request().Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return errMediaType
+	}
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errBodyTooLarge
+		}
+		return domain.Invalid("the body could not be read")
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return domain.Invalid("the body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return domain.Invalid("the body is not valid JSON for this route: " + jsonProblem(err))
+	}
+	if dec.More() {
+		return domain.Invalid("the body has data after the JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return domain.Invalid("the body has data after the JSON object")
+	}
+	return nil
+}
+
+// jsonProblem says what was wrong without echoing the input back.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return "field " + te.Field + " has the wrong type"
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return "malformed JSON"
+	}
+	if msg := err.Error(); len(msg) < 80 && bytes.HasPrefix([]byte(msg), []byte("json: unknown field")) {
+		return msg[len("json: "):]
+	}
+	return "malformed JSON"
+}

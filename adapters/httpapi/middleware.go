@@ -1,0 +1,203 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/gatehouse/gatehouse/domain"
+)
+
+// securityHeaders sets the headers every response carries. Auth and user
+// routes must never be cached, and nothing else here is worth caching, so
+// no-store is the default; the JWKS route relaxes it.
+func (h *handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		hd := c.Response().Header()
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Cache-Control", "no-store")
+		if h.cfg.Release {
+			hd.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		return next(c)
+	}
+}
+
+const requestIDHeader = "X-Request-ID"
+
+// requestLog gives every request an id and logs one line when it ends: never
+// the query string or body, which can carry emails, phones and codes.
+func (h *handler) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		start := time.Now()
+		id := c.Request().Header.Get(requestIDHeader)
+		if !validRequestID(id) {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		c.Response().Header().Set(requestIDHeader, id)
+		c.Set(requestIDHeader, id)
+		err := next(c)
+		if err != nil {
+			h.handleError(c, err) // write it now so the logged status is the real one
+		}
+		status := http.StatusOK
+		if r, _ := echo.UnwrapResponse(c.Response()); r != nil {
+			status = r.Status
+		}
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		h.log.LogAttrs(c.Request().Context(), level, "request",
+			slog.String("request_id", id),
+			slog.String("method", c.Request().Method),
+			slog.String("route", c.Path()),
+			slog.Int("status", status),
+			slog.Duration("latency", time.Since(start)),
+			slog.String("ip", c.RealIP()),
+		)
+		return nil
+	}
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// bodyLimit refuses bodies over the limit: at once when Content-Length says
+// so, and while reading otherwise.
+func (h *handler) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > h.cfg.BodyLimit {
+			return errBodyTooLarge
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, h.cfg.BodyLimit)
+		return next(c)
+	}
+}
+
+// cors answers preflights and marks responses for the origins listed in
+// config only: never "*", never "null".
+func (h *handler) cors(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		origin := c.Request().Header.Get("Origin")
+		hd := c.Response().Header()
+		if origin == "" {
+			return next(c)
+		}
+		hd.Add("Vary", "Origin")
+		if !h.listedOrigin(origin) {
+			return next(c)
+		}
+		hd.Set("Access-Control-Allow-Origin", origin)
+		hd.Set("Access-Control-Allow-Credentials", "true")
+		if c.Request().Method == http.MethodOptions && c.Request().Header.Get("Access-Control-Request-Method") != "" {
+			hd.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE")
+			hd.Set("Access-Control-Allow-Headers", "Content-Type, Authorization, "+h.cfg.XSRFHeader)
+			hd.Set("Access-Control-Max-Age", "600")
+			return c.NoContent(http.StatusNoContent)
+		}
+		return next(c)
+	}
+}
+
+func (h *handler) listedOrigin(origin string) bool {
+	return origin != "null" && slices.Contains(h.cfg.CORSOrigins, origin)
+}
+
+// refuseCrossSite refuses browser requests from other sites: a
+// Sec-Fetch-Site of cross-site, or an Origin that is neither this host nor
+// listed for CORS. It guards every unsafe route and the GET routes that send
+// or mint a code, so an image tag on another site cannot send an SMS.
+func (h *handler) refuseCrossSite(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		r := c.Request()
+		origin := r.Header.Get("Origin")
+		listed := origin != "" && h.listedOrigin(origin)
+		if r.Header.Get("Sec-Fetch-Site") == "cross-site" && !listed {
+			return errCSRF
+		}
+		if origin != "" && !listed && !sameHost(origin, r.Host) {
+			return errCSRF
+		}
+		return next(c)
+	}
+}
+
+func sameHost(origin, host string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, host)
+}
+
+// checkCSRF requires the X-XSRF-TOKEN header to echo the signed XSRF-TOKEN
+// cookie. A request with a Bearer token and no cookies at all cannot have
+// been sent by a browser on someone's behalf, so it is exempt.
+func (h *handler) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		r := c.Request()
+		if bearerToken(r) != "" && r.Header.Get("Cookie") == "" {
+			return next(c)
+		}
+		cookie, err := r.Cookie(h.cfg.XSRFCookie)
+		header := r.Header.Get(h.cfg.XSRFHeader)
+		if err != nil || header == "" || !constantTimeEqual(header, cookie.Value) || !h.csrf.valid(cookie.Value) {
+			return errCSRF
+		}
+		return next(c)
+	}
+}
+
+// claimsKey is where requireAuth leaves the caller's claims.
+const claimsKey = "gatehouse.claims"
+
+// requireAuth checks the token (Bearer header first, else the TOKEN cookie)
+// and its session, and leaves the claims for the handler.
+func (h *handler) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		token := bearerToken(c.Request())
+		if token == "" {
+			if ck, err := c.Cookie(TokenCookie); err == nil {
+				token = ck.Value
+			}
+		}
+		claims, err := h.Auth.Verify(c.Request().Context(), token)
+		if err != nil {
+			return err
+		}
+		c.Set(claimsKey, claims)
+		return next(c)
+	}
+}
+
+func claimsOf(c *echo.Context) domain.Claims {
+	claims, _ := c.Get(claimsKey).(domain.Claims)
+	return claims
+}
+
+func bearerToken(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}

@@ -1,0 +1,82 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultsWithoutFileOrEnvironment(t *testing.T) {
+	c, err := Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != ":8080" || c.Mode != ModeDebug || c.TokenTTL != 2*time.Hour || c.LoginFailures != 5 || c.BodyLimit != 65536 {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestEnvironmentOverridesFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.yaml")
+	yaml := "http_addr: \":9000\"\nsms_code_ttl: 90s\ncors_origins: [\"https://a.example\", \"https://b.example\"]\nlogin_failures: 3\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path, []string{
+		"GATEHOUSE_LOGIN_FAILURES=7",
+		"GATEHOUSE_TRUSTED_PROXIES=10.0.0.0/8, 192.168.1.1",
+		"GATEHOUSE_SESSION_IDLE_TTL=15m",
+		"GATEHOUSE_CONFIG=/ignored",
+		"OTHER=1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != ":9000" || c.SMSCodeTTL != 90*time.Second || c.LoginFailures != 7 || c.SessionIdleTTL != 15*time.Minute {
+		t.Fatalf("overrides not applied: %+v", c)
+	}
+	if strings.Join(c.CORSOrigins, "|") != "https://a.example|https://b.example" {
+		t.Fatalf("cors origins = %q", c.CORSOrigins)
+	}
+	if strings.Join(c.TrustedProxies, "|") != "10.0.0.0/8|192.168.1.1" {
+		t.Fatalf("trusted proxies = %q", c.TrustedProxies)
+	}
+}
+
+func TestReleaseModeSaysWhatIsMissing(t *testing.T) {
+	_, err := Load("", []string{"GATEHOUSE_MODE=release"})
+	if err == nil {
+		t.Fatal("release mode started without secret and key")
+	}
+	for _, want := range []string{"GATEHOUSE_SECRET", "GATEHOUSE_JWT_KEY", "log SMS sender", "log mailer"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+	_, err = Load("", []string{"GATEHOUSE_MODE=release", "GATEHOUSE_SECRET=short", "GATEHOUSE_JWT_KEY=x",
+		"GATEHOUSE_SMS_PROVIDER=webhook", "GATEHOUSE_SMS_WEBHOOK_URL=http://127.0.0.1:1/", "GATEHOUSE_SMTP_ADDR=127.0.0.1:25"})
+	if err == nil || !strings.Contains(err.Error(), "at least 32 bytes") {
+		t.Fatalf("short secret accepted: %v", err)
+	}
+}
+
+func TestInvalidValuesAreRefused(t *testing.T) {
+	for _, env := range []string{
+		"GATEHOUSE_MODE=prod",
+		"GATEHOUSE_SMTP_TLS=ssl",
+		"GATEHOUSE_TRUSTED_PROXIES=not-a-cidr",
+		"GATEHOUSE_CORS_ORIGINS=*",
+		"GATEHOUSE_TOKEN_TTL=0s",
+		"GATEHOUSE_PASSWORD_STRENGTH=4",
+		"GATEHOUSE_SMS_PROVIDER=webhook",
+	} {
+		if _, err := Load("", []string{env}); err == nil {
+			t.Errorf("%s accepted", env)
+		}
+	}
+	if _, err := Load("", []string{"GATEHOUSE_TOKEN_TTL=soon"}); err == nil {
+		t.Error("unparseable duration accepted")
+	}
+}
