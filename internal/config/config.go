@@ -252,6 +252,12 @@ func (c Config) Validate() error {
 			bad("cors_origins must list exact origins, never %q", o)
 		}
 	}
+	if (c.DatabaseURL == "") != (c.RedisURL == "") {
+		bad("set both database_url and redis_url (GATEHOUSE_DATABASE_URL, GATEHOUSE_REDIS_URL), or neither for in-memory stores")
+	}
+	if c.DatabaseURL != "" && c.Secret == "" && c.TOTPEncryptionKeys == "" {
+		bad("persistent stores need GATEHOUSE_SECRET (or GATEHOUSE_TOTP_ENCRYPTION_KEYS): TOTP secrets are encrypted at rest under it")
+	}
 	if c.Mode == ModeRelease {
 		errs = append(errs, c.releaseProblems()...)
 	}

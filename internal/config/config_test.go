@@ -80,3 +80,51 @@ func TestInvalidValuesAreRefused(t *testing.T) {
 		t.Error("unparseable duration accepted")
 	}
 }
+
+func TestValuesRedactSecrets(t *testing.T) {
+	c := Default()
+	c.Secret = "super-secret-value-that-is-long-enough"
+	c.SMTPPassword = "mail-pass"
+	c.DatabaseURL = "postgres://app:dbpass@db:5432/gatehouse?sslmode=disable"
+	c.RedisURL = "redis://:redispass@cache:6379/0"
+	c.SMSWebhookURL = "https://sms.example/hook"
+	v := c.Values()
+	for key, val := range v {
+		s, _ := val.(string)
+		for _, secret := range []string{"super-secret", "mail-pass", "dbpass", "redispass"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("%s leaks a secret: %q", key, s)
+			}
+		}
+	}
+	if v["secret"] != Redacted || v["sms_webhook_url"] != "https://sms.example/hook" || v["token_ttl"] != "2h0m0s" {
+		t.Fatalf("values = %v", v)
+	}
+	if !strings.Contains(v["database_url"].(string), "db:5432") {
+		t.Fatalf("database url lost its host: %v", v["database_url"])
+	}
+	if v["jwt_key"] != "" {
+		t.Fatalf("an unset secret should stay empty, got %v", v["jwt_key"])
+	}
+}
+
+// The example file documents every key; this keeps it loadable and complete.
+func TestExampleConfigCoversEveryKey(t *testing.T) {
+	path := filepath.Join("..", "..", "configs", "gatehouse.example.yaml")
+	c, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TokenTTL != Default().TokenTTL || c.SMTPTLS != "starttls" {
+		t.Fatalf("example file changes defaults: %+v", c)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key := range Default().Values() {
+		if !strings.Contains(string(raw), "\n"+key+":") {
+			t.Errorf("configs/gatehouse.example.yaml does not document %s", key)
+		}
+	}
+}
