@@ -49,7 +49,7 @@ func provideKeyring(cfg config.Config, s Secrets) (postgres.Keyring, error) {
 }
 
 func provideRedisConfig(cfg config.Config) redis.Config {
-	return redis.Config{URL: cfg.RedisURL, Timeout: cfg.StoreTimeout}
+	return redis.Config{URL: cfg.RedisURL, KeyPrefix: cfg.RedisKeyPrefix, Timeout: cfg.StoreTimeout}
 }
 
 func openRedis(rc redis.Config) (*redis.Client, func(), error) {

@@ -34,6 +34,7 @@ type Config struct {
 
 	DatabaseURL    string        `koanf:"database_url" secret:"dsn"`
 	RedisURL       string        `koanf:"redis_url" secret:"dsn"`
+	RedisKeyPrefix string        `koanf:"redis_key_prefix"`
 	StoreTimeout   time.Duration `koanf:"store_timeout"`
 	MigrateOnStart bool          `koanf:"migrate_on_start"`
 
@@ -111,7 +112,8 @@ func Default() Config {
 		HTTPAddr: ":8080",
 		LogLevel: "info",
 
-		StoreTimeout: 2 * time.Second,
+		StoreTimeout:   2 * time.Second,
+		RedisKeyPrefix: "gh:",
 
 		JWTIssuer:   "gatehouse",
 		JWTAudience: "gatehouse",

@@ -128,3 +128,23 @@ func TestExampleConfigCoversEveryKey(t *testing.T) {
 		}
 	}
 }
+
+// The README's configuration table lists every variable.
+func TestReadmeListsEveryVariable(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	for key := range Default().Values() {
+		name := EnvPrefix + strings.ToUpper(key)
+		if strings.Contains(readme, name) {
+			continue
+		}
+		// Grouped rows such as GATEHOUSE_UPLOAD_TYPE / _URL / _LIMIT.
+		i := strings.LastIndex(key, "_")
+		if i < 0 || !strings.Contains(readme, EnvPrefix+strings.ToUpper(key[:i])) || !strings.Contains(readme, "_"+strings.ToUpper(key[i+1:])) {
+			t.Errorf("README does not list %s", name)
+		}
+	}
+}
