@@ -1,0 +1,351 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/gatehouse/gatehouse/domain"
+	"github.com/gatehouse/gatehouse/ports"
+)
+
+// Names of the unique constraints of migrations/00001_users.sql.
+const (
+	constraintEmailKey = "users_email_key_unique"
+	constraintPhone    = "users_phone_unique"
+)
+
+// UserStore keeps accounts in the users and login_history tables.
+type UserStore struct {
+	db   *DB
+	keys Keyring
+}
+
+var _ ports.UserStore = (*UserStore)(nil)
+
+// NewUserStore returns a store on db that seals TOTP secrets with keys.
+func NewUserStore(db *DB, keys Keyring) *UserStore {
+	return &UserStore{db: db, keys: keys}
+}
+
+// userColumns is what every read selects, in the order scanUser expects.
+const userColumns = `id, email, email_key, name, avatar, phone, password_hash,
+	totp_secret, totp_key_id, lark, active, login_count,
+	last_login_at, last_login_ip, last_login_user_agent, last_login_method,
+	created_at, updated_at`
+
+// Create stores u, giving it a time-ordered UUIDv7 id when it has none, and
+// sets u.ID, u.CreatedAt and u.UpdatedAt to what was stored. A new account
+// has no logins, whatever u.LoginCount and u.LastLogin say.
+func (s *UserStore) Create(ctx context.Context, u *domain.User) error {
+	id, err := newUserID(u.ID)
+	if err != nil {
+		return err
+	}
+	row, err := s.toRow(id, u)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := s.db.withTimeout(ctx)
+	defer cancel()
+	var created, updated time.Time
+	err = s.db.pool.QueryRow(ctx, `
+		INSERT INTO users (id, email, email_key, name, avatar, phone, password_hash,
+			totp_secret, totp_key_id, lark, active)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		RETURNING created_at, updated_at`,
+		id, u.Email, u.EmailKey, u.Name, u.Avatar, row.phone, u.PasswordHash,
+		row.totpSecret, row.totpKeyID, row.lark, u.Active,
+	).Scan(&created, &updated)
+	if err != nil {
+		return writeError("create user", err)
+	}
+	u.ID, u.CreatedAt, u.UpdatedAt = id, created.UTC(), updated.UTC()
+	u.LoginCount, u.LastLogin = 0, nil
+	return nil
+}
+
+// ByID returns the account with the given id.
+func (s *UserStore) ByID(ctx context.Context, id string) (*domain.User, error) {
+	parsed, err := uuid.Parse(id)
+	if err != nil {
+		// No account can have an id that is not a UUID.
+		return nil, domain.ErrUserNotFound
+	}
+	return s.one(ctx, "get user by id", `SELECT `+userColumns+` FROM users WHERE id = $1`, parsed.String())
+}
+
+// ByEmailKey returns the account whose case-folded email is emailKey.
+func (s *UserStore) ByEmailKey(ctx context.Context, emailKey string) (*domain.User, error) {
+	return s.one(ctx, "get user by email", `SELECT `+userColumns+` FROM users WHERE email_key = $1`, emailKey)
+}
+
+// ByPhone returns the account bound to phone (E.164).
+func (s *UserStore) ByPhone(ctx context.Context, phone string) (*domain.User, error) {
+	if phone == "" {
+		// An empty phone means "not bound"; it never names an account.
+		return nil, domain.ErrUserNotFound
+	}
+	return s.one(ctx, "get user by phone", `SELECT `+userColumns+` FROM users WHERE phone = $1`, phone)
+}
+
+// Update writes the editable fields of u and sets u.UpdatedAt. The login
+// count and last login are left as stored, so a stale copy of the account
+// cannot roll them back.
+func (s *UserStore) Update(ctx context.Context, u *domain.User) error {
+	parsed, err := uuid.Parse(u.ID)
+	if err != nil {
+		return domain.ErrUserNotFound
+	}
+	id := parsed.String()
+	row, err := s.toRow(id, u)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := s.db.withTimeout(ctx)
+	defer cancel()
+	var updated time.Time
+	err = s.db.pool.QueryRow(ctx, `
+		UPDATE users SET email = $2, email_key = $3, name = $4, avatar = $5, phone = $6,
+			password_hash = $7, totp_secret = $8, totp_key_id = $9, lark = $10, active = $11,
+			updated_at = now()
+		WHERE id = $1
+		RETURNING updated_at`,
+		id, u.Email, u.EmailKey, u.Name, u.Avatar, row.phone, u.PasswordHash,
+		row.totpSecret, row.totpKeyID, row.lark, u.Active,
+	).Scan(&updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return domain.ErrUserNotFound
+	}
+	if err != nil {
+		return writeError("update user", err)
+	}
+	u.UpdatedAt = updated.UTC()
+	return nil
+}
+
+// RecordLogin appends rec to the history and, when it succeeded, makes it
+// the account's latest login, in one transaction: the count, the latest
+// login and the history never disagree.
+func (s *UserStore) RecordLogin(ctx context.Context, userID string, rec domain.LoginRecord) error {
+	parsed, err := uuid.Parse(userID)
+	if err != nil {
+		return domain.ErrUserNotFound
+	}
+	id := parsed.String()
+	ctx, cancel := s.db.withTimeout(ctx)
+	defer cancel()
+	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `
+			INSERT INTO login_history (user_id, at, ip, user_agent, method, success)
+			VALUES ($1, $2, $3, $4, $5, $6)`,
+			id, rec.Time, rec.IP, rec.UserAgent, string(rec.Method), rec.Success)
+		if err != nil || !rec.Success {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE users SET login_count = login_count + 1, last_login_at = $2,
+				last_login_ip = $3, last_login_user_agent = $4, last_login_method = $5
+			WHERE id = $1`,
+			id, rec.Time, rec.IP, rec.UserAgent, string(rec.Method))
+		return err
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == codeForeignKeyViolation {
+		return domain.ErrUserNotFound
+	}
+	if err != nil {
+		return dbError("record login", err)
+	}
+	return nil
+}
+
+// List returns every account, oldest first; ids, which grow with time,
+// order accounts created in the same instant.
+func (s *UserStore) List(ctx context.Context) ([]domain.User, error) {
+	ctx, cancel := s.db.withTimeout(ctx)
+	defer cancel()
+	rows, err := s.db.pool.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY created_at, id`)
+	if err != nil {
+		return nil, dbError("list users", err)
+	}
+	defer rows.Close()
+	var users []domain.User
+	for rows.Next() {
+		r, err := scanUser(rows)
+		if err != nil {
+			return nil, dbError("list users", err)
+		}
+		u, err := s.decode(r)
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, *u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError("list users", err)
+	}
+	return users, nil
+}
+
+// Ping reports whether the database answers.
+func (s *UserStore) Ping(ctx context.Context) error { return s.db.Ping(ctx) }
+
+// one runs a query for at most one account.
+func (s *UserStore) one(ctx context.Context, op, query string, arg any) (*domain.User, error) {
+	ctx, cancel := s.db.withTimeout(ctx)
+	defer cancel()
+	r, err := scanUser(s.db.pool.QueryRow(ctx, query, arg))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, domain.ErrUserNotFound
+	}
+	if err != nil {
+		return nil, dbError(op, err)
+	}
+	return s.decode(r)
+}
+
+// userScan is one row of userColumns as it comes out of the database,
+// before the nullable and sealed columns become domain values.
+type userScan struct {
+	u                                 domain.User
+	phone, totpKeyID                  *string
+	totpSecret, lark                  []byte
+	lastAt                            *time.Time
+	lastIP, lastUserAgent, lastMethod *string
+}
+
+// scanUser reads one row of userColumns. Its errors come from the driver and
+// are for the caller to classify.
+func scanUser(row pgx.Row) (*userScan, error) {
+	var r userScan
+	err := row.Scan(&r.u.ID, &r.u.Email, &r.u.EmailKey, &r.u.Name, &r.u.Avatar, &r.phone, &r.u.PasswordHash,
+		&r.totpSecret, &r.totpKeyID, &r.lark, &r.u.Active, &r.u.LoginCount,
+		&r.lastAt, &r.lastIP, &r.lastUserAgent, &r.lastMethod,
+		&r.u.CreatedAt, &r.u.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// decode turns a scanned row into an account, opening its TOTP secret. Its
+// errors mean stored data this process cannot read (an unknown key id, a
+// tampered secret): plain errors, never an outage.
+func (s *UserStore) decode(r *userScan) (*domain.User, error) {
+	u := r.u
+	u.Phone = deref(r.phone)
+	if r.totpSecret != nil && r.totpKeyID != nil {
+		secret, err := s.keys.open(*r.totpKeyID, u.ID, r.totpSecret)
+		if err != nil {
+			return nil, err
+		}
+		u.TOTPSecret = secret
+	}
+	if r.lark != nil {
+		var l larkJSON
+		if err := json.Unmarshal(r.lark, &l); err != nil {
+			return nil, fmt.Errorf("postgres: Lark profile of user %s: %w", u.ID, err)
+		}
+		u.Lark = &domain.LarkProfile{Name: l.Name, EnName: l.EnName, AvatarURL: l.AvatarURL, OpenID: l.OpenID, UnionID: l.UnionID}
+	}
+	if r.lastAt != nil {
+		u.LastLogin = &domain.LoginRecord{
+			Time:      r.lastAt.UTC(),
+			IP:        deref(r.lastIP),
+			UserAgent: deref(r.lastUserAgent),
+			Method:    domain.LoginMethod(deref(r.lastMethod)),
+			Success:   true,
+		}
+	}
+	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+	return &u, nil
+}
+
+// larkJSON is the stored form of a Lark binding. Its field names are the
+// column's format, kept apart from the domain type, which has no tags.
+type larkJSON struct {
+	Name      string `json:"name"`
+	EnName    string `json:"en_name"`
+	AvatarURL string `json:"avatar_url"`
+	OpenID    string `json:"open_id"`
+	UnionID   string `json:"union_id"`
+}
+
+// userRow holds the column values of u that need converting to be stored.
+type userRow struct {
+	phone      *string // NULL when not bound, so unbound accounts never clash
+	totpSecret []byte
+	totpKeyID  *string
+	lark       []byte
+}
+
+// toRow converts the fields of u that are not stored as they are.
+func (s *UserStore) toRow(id string, u *domain.User) (userRow, error) {
+	var r userRow
+	if u.Phone != "" {
+		r.phone = &u.Phone
+	}
+	if u.TOTPSecret != "" {
+		sealed, keyID, err := s.keys.seal(id, u.TOTPSecret)
+		if err != nil {
+			return userRow{}, err
+		}
+		r.totpSecret, r.totpKeyID = sealed, &keyID
+	}
+	if u.Lark != nil {
+		l := larkJSON{Name: u.Lark.Name, EnName: u.Lark.EnName, AvatarURL: u.Lark.AvatarURL, OpenID: u.Lark.OpenID, UnionID: u.Lark.UnionID}
+		b, err := json.Marshal(l)
+		if err != nil {
+			return userRow{}, fmt.Errorf("postgres: Lark profile: %w", err)
+		}
+		r.lark = b
+	}
+	return r, nil
+}
+
+// newUserID returns id in canonical form, or a fresh UUIDv7 when id is
+// empty. Version 7 ids grow with time, so new rows land at the end of the
+// primary key index and ids order accounts by age.
+func newUserID(id string) (string, error) {
+	if id == "" {
+		v7, err := uuid.NewV7()
+		if err != nil {
+			return "", fmt.Errorf("postgres: new user id: %w", err)
+		}
+		return v7.String(), nil
+	}
+	parsed, err := uuid.Parse(id)
+	if err != nil {
+		return "", fmt.Errorf("postgres: user id %q is not a UUID", id)
+	}
+	return parsed.String(), nil
+}
+
+// writeError maps the unique constraints to the domain's conflicts and
+// classifies everything else.
+func writeError(op string, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == codeUniqueViolation {
+		switch pgErr.ConstraintName {
+		case constraintEmailKey:
+			return domain.ErrEmailTaken
+		case constraintPhone:
+			return domain.ErrPhoneTaken
+		}
+	}
+	return dbError(op, err)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

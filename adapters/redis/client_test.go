@@ -1,0 +1,248 @@
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/domain"
+)
+
+func TestNewClientUnreachable(t *testing.T) {
+	testRedisURL(t)
+	const timeout = 300 * time.Millisecond
+	start := time.Now()
+	c, err := NewClient(Config{URL: "redis://127.0.0.1:1/0", Timeout: timeout})
+	if err == nil {
+		c.Close()
+		t.Fatal("NewClient of an unreachable Redis succeeded")
+	}
+	if !errors.Is(err, domain.ErrUnavailable) {
+		t.Errorf("NewClient: err = %v, want it to wrap %v", err, domain.ErrUnavailable)
+	}
+	if elapsed := time.Since(start); elapsed > timeout+time.Second {
+		t.Errorf("NewClient took %v to fail, timeout %v", elapsed, timeout)
+	}
+}
+
+func TestNewClientRefusesBadConfig(t *testing.T) {
+	if _, err := NewClient(Config{URL: "redis://user:s3cret@127.0.0.1:6379/0", KeyPrefix: "a{b}"}); err == nil {
+		t.Error("NewClient accepted a key prefix with braces")
+	}
+	_, err := NewClient(Config{URL: "redis://user:s3cret@[::1/0"})
+	if err == nil {
+		t.Fatal("NewClient accepted a malformed URL")
+	}
+	if msg := err.Error(); strings.Contains(msg, "s3cret") {
+		t.Errorf("the error repeats the password: %s", msg)
+	}
+}
+
+// TestOutage checks that a Redis that goes away after start answers every
+// kind of call (script, command, pipeline) with domain.ErrUnavailable within
+// about the timeout: whether its connections are refused, or stay open and
+// never answer.
+func TestOutage(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	for _, tc := range []struct {
+		name string
+		cut  func(*tcpProxy)
+	}{
+		{"refused", (*tcpProxy).close},
+		{"silent", (*tcpProxy).stall},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			target, err := url.Parse(testRedisURL(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			proxy := startTCPProxy(t, target.Host)
+			target.Host = proxy.addr()
+			c, err := NewClient(Config{URL: target.String(), KeyPrefix: "gatehouse-test:" + rand.Text() + ":", Timeout: timeout})
+			if err != nil {
+				t.Fatalf("NewClient: %v", err)
+			}
+			defer c.Close()
+			sessions, totp, attempts := NewSessionStore(c), NewTOTPStore(c), NewAttemptCounter(c)
+			ctx := context.Background()
+			if err := c.Ping(ctx); err != nil {
+				t.Fatalf("Ping before the outage: %v", err)
+			}
+
+			tc.cut(proxy)
+			calls := map[string]func() error{
+				"Touch": func() error {
+					_, err := sessions.Touch(ctx, "user", "session", time.Now())
+					return err
+				},
+				"Pending": func() error {
+					_, err := totp.Pending(ctx, "user")
+					return err
+				},
+				"LockedFor": func() error {
+					_, err := attempts.LockedFor(ctx, "user:1", "ip:192.0.2.1")
+					return err
+				},
+				"Ping": func() error { return sessions.Ping(ctx) },
+			}
+			for name, call := range calls {
+				start := time.Now()
+				err := call()
+				elapsed := time.Since(start)
+				t.Logf("%s: %v after %v", name, err, elapsed.Round(time.Millisecond))
+				if !errors.Is(err, domain.ErrUnavailable) {
+					t.Errorf("%s during an outage: err = %v, want it to wrap %v", name, err, domain.ErrUnavailable)
+				}
+				if elapsed > timeout+500*time.Millisecond {
+					t.Errorf("%s took %v to fail, timeout %v", name, elapsed, timeout)
+				}
+			}
+		})
+	}
+}
+
+// TestReplyErrorsAreNotOutages checks that Redis refusing a command (here a
+// key of the wrong type) is reported as an error, but not as an outage.
+func TestReplyErrorsAreNotOutages(t *testing.T) {
+	c := newTestClient(t)
+	codes := NewCodeStore(c)
+	key := domain.CodeKey{Purpose: domain.PurposeSMSLogin, Owner: "+15550100"}
+	ctx := context.Background()
+	if err := c.rdb.Do(ctx, c.rdb.B().Set().Key(codes.key(key)).Value("not a hash").Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	err := codes.Consume(ctx, key, "digest", 5)
+	if err == nil || errors.Is(err, domain.ErrUnavailable) || errors.Is(err, domain.ErrCodeInvalid) {
+		t.Errorf("Consume of a key of the wrong type: err = %v, want a plain error", err)
+	}
+}
+
+// TestHashTags checks that identifiers with braces keep all keys of one tag
+// in one slot, which the multi-key scripts need in a cluster.
+func TestHashTags(t *testing.T) {
+	c := &Client{prefix: "p:"}
+	for _, id := range []string{"", "a}b", "}", "{x}", "%7B", "plain"} {
+		if a, b := slotTag(c.tagged("att", id)), slotTag(c.tagged("lock", id)); a != b || a == "" {
+			t.Errorf("tags of %q: %q and %q, want one non-empty tag", id, a, b)
+		}
+	}
+	if hashTag("%7B") == hashTag("{") || hashTag("") == hashTag("%00") {
+		t.Error("two identifiers share a tag")
+	}
+}
+
+// slotTag returns the part of key Redis Cluster hashes, or "" when it
+// hashes the whole key.
+func slotTag(key string) string {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '{' {
+			for j := i + 1; j < len(key); j++ {
+				if key[j] == '}' {
+					return key[i+1 : j]
+				}
+			}
+			return ""
+		}
+	}
+	return ""
+}
+
+func BenchmarkSessionTouch(b *testing.B) {
+	store := NewSessionStore(newTestClient(b))
+	ctx := context.Background()
+	now := time.Now()
+	s := domain.Session{ID: rand.Text(), UserID: rand.Text(), CreatedAt: now, AbsoluteExpiry: now.Add(time.Hour), IdleTimeout: time.Hour}
+	if err := store.Create(ctx, s, s.IdleTTL(now)); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := store.Touch(ctx, s.UserID, s.ID, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// tcpProxy forwards connections to a Redis until the test cuts it off.
+type tcpProxy struct {
+	ln      net.Listener
+	target  string
+	stalled atomic.Bool
+	mu      sync.Mutex
+	conns   []net.Conn
+}
+
+func startTCPProxy(t *testing.T, target string) *tcpProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tcpProxy{ln: ln, target: target}
+	t.Cleanup(p.close)
+	go p.serve()
+	return p
+}
+
+func (p *tcpProxy) addr() string { return p.ln.Addr().String() }
+
+func (p *tcpProxy) serve() {
+	for {
+		client, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		server, err := net.Dial("tcp", p.target)
+		if err != nil {
+			client.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, client, server)
+		p.mu.Unlock()
+		go p.pipe(server, client)
+		go p.pipe(client, server)
+	}
+}
+
+// pipe copies src to dst, dropping what it reads while the proxy is
+// stalled, as a network partition would.
+func (p *tcpProxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !p.stalled.Load() {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				dst.Close()
+			}
+			return
+		}
+	}
+}
+
+// close refuses new connections and drops the open ones.
+func (p *tcpProxy) close() {
+	p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// stall keeps every connection open but lets nothing through, and accepts
+// new connections that go nowhere.
+func (p *tcpProxy) stall() { p.stalled.Store(true) }
