@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
 	"time"
 
 	"github.com/labstack/echo/v5"
@@ -127,14 +126,13 @@ func provideMFAPolicy(cfg config.Config) mfa.Policy {
 	return mfa.Policy{Issuer: cfg.TOTPIssuer, PendingTTL: cfg.TOTPPendingTTL}
 }
 
-func provideHasher(cfg config.Config) *argon2.Hasher {
+func provideHasher(cfg config.Config) (*argon2.Hasher, error) {
 	p := argon2.DefaultParams
 	p.Memory, p.Iterations, p.Parallelism = cfg.Argon2Memory, cfg.Argon2Iterations, cfg.Argon2Parallelism
-	n := cfg.HashConcurrency
-	if n <= 0 {
-		n = runtime.NumCPU()
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("argon2 parameters: %w", err)
 	}
-	return argon2.NewHasher(p, n)
+	return argon2.NewHasher(p, cfg.HashConcurrency), nil
 }
 
 func provideIssuer(cfg config.Config, s Secrets) (*jwt.Issuer, error) {
@@ -145,14 +143,15 @@ func provideIssuer(cfg config.Config, s Secrets) (*jwt.Issuer, error) {
 // delivery runs after the answer: its time and its failures never show
 // whether an account exists.
 func provideDelivery(cfg config.Config, log *slog.Logger) (*delivery.Async, error) {
-	var smsSender ports.SMSSender
-	switch cfg.SMSProvider {
-	case "webhook":
-		smsSender = sms.NewWebhookSender(sms.WebhookConfig{
+	var smsSender ports.SMSSender = sms.NewLogSender(log)
+	if cfg.SMSProvider == "webhook" {
+		w, err := sms.NewWebhookSender(sms.WebhookConfig{
 			URL: cfg.SMSWebhookURL, Secret: cfg.SMSWebhookSecret, Timeout: cfg.DeliveryTimeout, CodeTTL: cfg.SMSCodeTTL,
-		})
-	default:
-		smsSender = sms.NewLogSender(log)
+		}, nil)
+		if err != nil {
+			return nil, err
+		}
+		smsSender = w
 	}
 	var mailer ports.Mailer = mail.NewLogMailer(log)
 	if cfg.SMTPAddr != "" {
@@ -161,7 +160,7 @@ func provideDelivery(cfg config.Config, log *slog.Logger) (*delivery.Async, erro
 			From: cfg.SMTPFrom, Timeout: cfg.DeliveryTimeout, InstanceName: instanceName(cfg), ResetCodeTTL: cfg.MailCodeTTL,
 		}
 		if cfg.Mode == config.ModeRelease {
-			if err := mail.AllowsReleaseMode(mc); err != nil {
+			if err := mail.CheckReleaseMode(mc); err != nil {
 				return nil, err
 			}
 		}

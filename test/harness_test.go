@@ -1,0 +1,428 @@
+// Package test is the black-box suite: it assembles the whole service, serves
+// it over real HTTP, and talks to it only as a client would, reading SMS
+// through a local webhook receiver and mail through a local SMTP server. Each
+// scenario runs against the in-memory stores and against PostgreSQL + Redis.
+package test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/rueidis"
+
+	"github.com/gatehouse/gatehouse/adapters/clock"
+	"github.com/gatehouse/gatehouse/domain/profile"
+	"github.com/gatehouse/gatehouse/internal/app"
+	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/testinbox"
+)
+
+const (
+	webhookSecret = "webhook-secret-for-tests"
+	testSecret    = "test-secret-that-is-at-least-32-bytes-long"
+	waitDelivery  = 5 * time.Second
+)
+
+// mode is where the stores live.
+type mode string
+
+const (
+	memoryMode     mode = "memory"
+	persistentMode mode = "postgres+redis"
+)
+
+func testDatabaseURL() string {
+	if v := os.Getenv("GATEHOUSE_TEST_DATABASE_URL"); v != "" {
+		return v
+	}
+	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+func testRedisURL() string {
+	if v := os.Getenv("GATEHOUSE_TEST_REDIS_URL"); v != "" {
+		return v
+	}
+	return "redis://127.0.0.1:6379/0"
+}
+
+// eachMode runs fn once per store mode. The persistent mode skips only when
+// a test URL is explicitly "skip".
+func eachMode(t *testing.T, fn func(t *testing.T, m mode)) {
+	t.Helper()
+	for _, m := range []mode{memoryMode, persistentMode} {
+		t.Run(string(m), func(t *testing.T) {
+			if m == persistentMode && (testDatabaseURL() == "skip" || testRedisURL() == "skip") {
+				t.Skip("GATEHOUSE_TEST_DATABASE_URL or GATEHOUSE_TEST_REDIS_URL is skip")
+			}
+			fn(t, m)
+		})
+	}
+}
+
+// env is one running Gatehouse with its inboxes.
+type env struct {
+	t     *testing.T
+	mode  mode
+	cfg   config.Config
+	app   *app.App
+	srv   *httptest.Server
+	clock *clock.Fake // nil in persistent mode, where time is real
+	sms   *testinbox.SMSInbox
+	mail  *testinbox.MailInbox
+}
+
+// testConfig is the configuration every test starts from: webhook SMS and
+// SMTP delivery to the test's own inboxes, and cheap argon2 parameters so the
+// race detector stays fast (the real parameters have their own tests).
+func testConfig(sms *testinbox.SMSInbox, mail *testinbox.MailInbox) config.Config {
+	cfg := config.Default()
+	cfg.Secret = testSecret
+	cfg.SMSProvider = "webhook"
+	cfg.SMSWebhookURL = sms.URL()
+	cfg.SMSWebhookSecret = webhookSecret
+	cfg.SMTPAddr = mail.Addr()
+	cfg.SMTPTLS = "none"
+	cfg.SMTPFrom = "Gatehouse <no-reply@gatehouse.test>"
+	cfg.Argon2Memory = 1024
+	cfg.Argon2Iterations = 1
+	cfg.Name = "gatehouse-test"
+	return cfg
+}
+
+// newEnv starts a service in mode m; tweak may change the configuration.
+func newEnv(t *testing.T, m mode, tweak func(*config.Config)) *env {
+	t.Helper()
+	e := &env{t: t, mode: m, sms: testinbox.NewSMSInbox(t, webhookSecret), mail: testinbox.NewMailInbox(t)}
+	e.cfg = testConfig(e.sms, e.mail)
+	if m == persistentMode {
+		e.cfg.DatabaseURL = newSchema(t)
+		e.cfg.RedisURL = testRedisURL()
+		e.cfg.RedisKeyPrefix = newRedisPrefix(t)
+		e.cfg.MigrateOnStart = true
+	}
+	if tweak != nil {
+		tweak(&e.cfg)
+	}
+	if err := e.cfg.Validate(); err != nil {
+		t.Fatalf("test configuration: %v", err)
+	}
+	e.start()
+	return e
+}
+
+// start assembles the app and serves it. Persistent mode may start a second
+// process on the same stores (see restart and twin).
+func (e *env) start() {
+	t := e.t
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	var (
+		a       *app.App
+		cleanup func()
+		err     error
+	)
+	if e.mode == memoryMode {
+		if e.clock == nil {
+			e.clock = clock.NewFake(time.Now())
+		}
+		a, cleanup, err = app.InMemory(e.cfg, log, e.clock)
+	} else {
+		a, cleanup, err = app.Persistent(context.Background(), e.cfg, log, clock.System{})
+	}
+	if err != nil {
+		t.Fatalf("assemble %s: %v", e.mode, err)
+	}
+	if err := a.Seed(context.Background()); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	e.app = a
+	e.srv = httptest.NewServer(a.Handler)
+	t.Cleanup(func() {
+		e.srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.Drain(ctx)
+		cleanup()
+	})
+}
+
+// newSchema makes a fresh PostgreSQL schema for one test and returns a URL
+// whose connections use it.
+func newSchema(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, testDatabaseURL())
+	if err != nil {
+		t.Fatalf("PostgreSQL at GATEHOUSE_TEST_DATABASE_URL: %v", err)
+	}
+	name := "gh_t_" + randomHex(6)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, testDatabaseURL())
+		if err != nil {
+			t.Errorf("drop schema: %v", err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	u, err := url.Parse(testDatabaseURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// newRedisPrefix returns a key prefix of one test and deletes its keys after.
+func newRedisPrefix(t *testing.T) string {
+	t.Helper()
+	prefix := "gh_t_" + randomHex(6) + ":"
+	opt, err := rueidis.ParseURL(testRedisURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.DisableCache = true
+	c, err := rueidis.NewClient(opt)
+	if err != nil {
+		t.Fatalf("Redis at GATEHOUSE_TEST_REDIS_URL: %v", err)
+	}
+	t.Cleanup(func() {
+		defer c.Close()
+		ctx := context.Background()
+		var cursor uint64
+		for {
+			entry, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(prefix+"*").Count(500).Build()).AsScanEntry()
+			if err != nil {
+				t.Errorf("clean redis keys: %v", err)
+				return
+			}
+			if len(entry.Elements) > 0 {
+				c.Do(ctx, c.B().Unlink().Key(entry.Elements...).Build())
+			}
+			if cursor = entry.Cursor; cursor == 0 {
+				return
+			}
+		}
+	})
+	return prefix
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// advance moves time forward: the fake clock in memory mode. Tests that need
+// it run in memory mode only.
+func (e *env) advance(d time.Duration) {
+	e.t.Helper()
+	if e.clock == nil {
+		e.t.Fatal("advance needs the fake clock of memory mode")
+	}
+	e.clock.Advance(d)
+}
+
+// createUser makes an account through the profile service, as the seed file
+// or the CLI would.
+func (e *env) createUser(email, password, phone string) {
+	e.t.Helper()
+	acc := profile.NewAccount{Email: email, Password: password, Phone: phone, Name: "Test User"}
+	if _, err := e.app.Profile.CreateAccount(context.Background(), acc); err != nil {
+		e.t.Fatalf("create %s: %v", email, err)
+	}
+}
+
+// client is a browser-like HTTP client with its own cookie jar.
+type client struct {
+	e    *env
+	http *http.Client
+	jar  *cookiejar.Jar
+	// header is sent with every request (Accept-Language, X-Forwarded-For...).
+	header http.Header
+	// noXSRF leaves out the X-XSRF-TOKEN header.
+	noXSRF bool
+}
+
+// browser returns a client that has loaded GET / and so holds XSRF-TOKEN.
+func (e *env) browser() *client {
+	e.t.Helper()
+	c := e.bare()
+	if r := c.get("/"); r.status != http.StatusOK {
+		e.t.Fatalf("GET / = %d", r.status)
+	}
+	return c
+}
+
+// bare returns a client with an empty cookie jar.
+func (e *env) bare() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{e: e, jar: jar, header: http.Header{}, http: &http.Client{
+		Jar:           jar,
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// response is what a request got back.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// code is the error code of a failure body.
+func (r *response) code() string {
+	var b struct {
+		Code string `json:"code"`
+	}
+	_ = json.Unmarshal(r.body, &b)
+	return b.Code
+}
+
+func (r *response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// cookie returns the Set-Cookie of name in the response, or nil.
+func (r *response) cookie(name string) *http.Cookie {
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (r *response) String() string {
+	return fmt.Sprintf("%d %s", r.status, bytes.TrimSpace(r.body))
+}
+
+func (c *client) xsrf() string {
+	u, _ := url.Parse(c.e.srv.URL)
+	for _, ck := range c.jar.Cookies(u) {
+		if ck.Name == c.e.cfg.XSRFCookie {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// token returns the TOKEN cookie the client holds.
+func (c *client) token() string {
+	u, _ := url.Parse(c.e.srv.URL)
+	for _, ck := range c.jar.Cookies(u) {
+		if ck.Name == "TOKEN" {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// raw sends a request with a raw body and content type.
+func (c *client) raw(method, path, contentType string, body []byte, extra ...string) *response {
+	c.e.t.Helper()
+	req, err := http.NewRequest(method, c.e.srv.URL+path, bytes.NewReader(body))
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if method != http.MethodGet && !c.noXSRF {
+		if x := c.xsrf(); x != "" {
+			req.Header.Set(c.e.cfg.XSRFHeader, x)
+		}
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		req.Header.Set(extra[i], extra[i+1])
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return &response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// send sends body (nil for none) as JSON.
+func (c *client) send(method, path string, body any, extra ...string) *response {
+	c.e.t.Helper()
+	if body == nil {
+		return c.raw(method, path, "", nil, extra...)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	return c.raw(method, path, "application/json", b, extra...)
+}
+
+func (c *client) get(path string, extra ...string) *response {
+	c.e.t.Helper()
+	return c.raw(http.MethodGet, path, "", nil, extra...)
+}
+
+func (c *client) post(path string, body any, extra ...string) *response {
+	c.e.t.Helper()
+	return c.send(http.MethodPost, path, body, extra...)
+}
+
+// expect fails the test unless r has the status and, for failures, the code.
+func expect(t *testing.T, r *response, status int, code string) {
+	t.Helper()
+	if r.status != status || (code != "" && r.code() != code) {
+		t.Fatalf("got %s, want %d %s", r, status, code)
+	}
+}
+
+// login logs c in by password and fails the test otherwise.
+func (c *client) login(email, password string) {
+	c.e.t.Helper()
+	expect(c.e.t, c.post("/login", map[string]string{"email": email, "password": password}), http.StatusNoContent, "")
+}
+
+// q escapes a query value.
+func q(s string) string { return url.QueryEscape(s) }
+
+// contains reports whether s contains every part.
+func contains(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}
