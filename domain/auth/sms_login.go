@@ -1,8 +1,8 @@
 package auth
 
 import (
-	"errors"
 	"context"
+	"errors"
 
 	"github.com/gatehouse/gatehouse/domain"
 	"github.com/gatehouse/gatehouse/domain/lockout"
