@@ -116,7 +116,6 @@ func New(cfg Config, s Services, ready Readiness, log *slog.Logger) *echo.Echo {
 	e.POST("/user/totp", h.bindTOTP, append(unsafe, authed)...)
 	e.DELETE("/user/:key", h.removeBinding, append(unsafe, authed)...)
 
-	e.RouteNotFound("/*", func(*echo.Context) error { return echo.ErrNotFound })
 	return e
 }
 
