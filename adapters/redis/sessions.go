@@ -14,10 +14,12 @@ import (
 // SessionStore keeps sessions in Redis. A session is a small hash at
 // <prefix>sess:{<user>}:<session id>, holding the user id (u), creation time
 // (c) and absolute expiry (a) in Unix milliseconds and the idle timeout (i)
-// in milliseconds; its TTL is the session's idle TTL. The set
-// <prefix>sess:{<user>} lists the user's session ids for DeleteAllForUser;
-// every write that sets a session's TTL raises the set's TTL to at least as
-// much, so the set never expires before one of its sessions.
+// in milliseconds; its TTL is the session's idle TTL. The sorted set
+// <prefix>sess:{<user>} lists the user's session ids for DeleteAllForUser,
+// scored by when each expires, so expired ids are pruned by score in
+// O(log n) however many sessions an account holds; every write that sets a
+// session's TTL raises the set's TTL to at least as much, so the set never
+// expires before one of its sessions.
 //
 // Times are kept to the millisecond.
 type SessionStore struct{ c *Client }
@@ -28,20 +30,16 @@ var _ ports.SessionStore = (*SessionStore)(nil)
 func NewSessionStore(c *Client) *SessionStore { return &SessionStore{c: c} }
 
 // createSession replaces the session hash, indexes it and drops from the
-// index the ids whose session has expired, which is how the index is kept
-// from growing.
-// KEYS: session, index. ARGV: session id, user id, created, absolute
-// expiry, idle timeout, ttl (all ms).
+// index the ids whose session has expired (by score, so a login costs
+// O(log n) even for an account with thousands of sessions).
+// KEYS: session, index. ARGV: session id, user id, created (= now),
+// absolute expiry, idle timeout, ttl (all ms).
 var createSession = rueidis.NewLuaScript(`
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'u', ARGV[2], 'c', ARGV[3], 'a', ARGV[4], 'i', ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  if redis.call('EXISTS', KEYS[2] .. ':' .. id) == 0 then
-    redis.call('SREM', KEYS[2], id)
-  end
-end
-redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
+redis.call('ZADD', KEYS[2], tonumber(ARGV[3]) + tonumber(ARGV[6]), ARGV[1])
 if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[6]) then
   redis.call('PEXPIRE', KEYS[2], ARGV[6])
 end
@@ -62,11 +60,11 @@ end
 local ttl = math.min(tonumber(s[4]), tonumber(s[3]) - tonumber(ARGV[2]))
 if ttl <= 0 then
   redis.call('DEL', KEYS[1])
-  redis.call('SREM', KEYS[2], ARGV[3])
+  redis.call('ZREM', KEYS[2], ARGV[3])
   return false
 end
 redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('SADD', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + ttl, ARGV[3])
 if redis.call('PTTL', KEYS[2]) < ttl then
   redis.call('PEXPIRE', KEYS[2], ttl)
 end
@@ -78,10 +76,10 @@ return {tonumber(s[2]), tonumber(s[3]), tonumber(s[4])}
 // in its slot.
 // KEYS: index. ARGV: the session id to keep, or "".
 var deleteUserSessions = rueidis.NewLuaScript(`
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if id ~= ARGV[1] then
     redis.call('DEL', KEYS[1] .. ':' .. id)
-    redis.call('SREM', KEYS[1], id)
+    redis.call('ZREM', KEYS[1], id)
   end
 end
 return 1
@@ -131,7 +129,7 @@ func (st *SessionStore) Touch(ctx context.Context, userID, sessionID string, now
 
 // Delete ends one session. The session and its index entry go in one round
 // trip; they need not go atomically, since an index entry without its
-// session is pruned on the next Create.
+// session is pruned by score on a later Create.
 func (st *SessionStore) Delete(ctx context.Context, userID, sessionID string) error {
 	ctx, cancel := st.c.bound(ctx)
 	defer cancel()
@@ -139,7 +137,7 @@ func (st *SessionStore) Delete(ctx context.Context, userID, sessionID string) er
 	b := st.c.rdb.B()
 	for _, r := range st.c.rdb.DoMulti(ctx,
 		b.Del().Key(index+":"+sessionID).Build(),
-		b.Srem().Key(index).Member(sessionID).Build(),
+		b.Zrem().Key(index).Member(sessionID).Build(),
 	) {
 		if err := r.Error(); err != nil {
 			return storeError("delete session", err)
