@@ -1,0 +1,242 @@
+package test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/rueidis"
+
+	"github.com/gatehouse/gatehouse/adapters/clock"
+	"github.com/gatehouse/gatehouse/domain/profile"
+	"github.com/gatehouse/gatehouse/internal/app"
+	"github.com/gatehouse/gatehouse/internal/config"
+)
+
+// benchEnv is one Gatehouse served over loopback HTTP for a benchmark, with
+// the default argon2 parameters and the log SMS sender and mailer.
+type benchEnv struct {
+	url    string
+	cfg    config.Config
+	client *http.Client
+}
+
+// newBenchEnv assembles the service in mode m; it uses testing.TB only, so it
+// works for benchmarks, and cleans up with tb.Cleanup.
+func newBenchEnv(tb testing.TB, m mode) *benchEnv {
+	tb.Helper()
+	cfg := config.Default()
+	cfg.Secret = testSecret
+	cfg.Name = "gatehouse-bench"
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var (
+		a       *app.App
+		cleanup func()
+		err     error
+	)
+	if m == memoryMode {
+		a, cleanup, err = app.InMemory(cfg, log, clock.System{})
+	} else {
+		if testDatabaseURL() == "skip" || testRedisURL() == "skip" {
+			tb.Skip("GATEHOUSE_TEST_DATABASE_URL or GATEHOUSE_TEST_REDIS_URL is skip")
+		}
+		cfg.DatabaseURL = benchSchema(tb)
+		cfg.RedisURL = testRedisURL()
+		cfg.RedisKeyPrefix = benchPrefix(tb)
+		cfg.MigrateOnStart = true
+		a, cleanup, err = app.Persistent(ctx, cfg, log, clock.System{})
+	}
+	if err != nil {
+		tb.Fatalf("assemble %s: %v", m, err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	tb.Cleanup(func() {
+		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.Drain(ctx)
+		cleanup()
+	})
+	acc := profile.NewAccount{Email: alice, Password: alicePass, Name: "Bench User"}
+	if _, err := a.Profile.CreateAccount(ctx, acc); err != nil {
+		tb.Fatal(err)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 256
+	tr.MaxIdleConnsPerHost = 256
+	return &benchEnv{url: srv.URL, cfg: cfg, client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+func benchSchema(tb testing.TB) string {
+	tb.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, testDatabaseURL())
+	if err != nil {
+		tb.Fatalf("PostgreSQL: %v", err)
+	}
+	name := "gh_b_" + randomHex(6)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{name}.Sanitize()); err != nil {
+		tb.Fatal(err)
+	}
+	conn.Close(ctx)
+	tb.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, testDatabaseURL())
+		if err != nil {
+			return
+		}
+		defer conn.Close(ctx)
+		_, _ = conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{name}.Sanitize()+" CASCADE")
+	})
+	u, err := url.Parse(testDatabaseURL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func benchPrefix(tb testing.TB) string {
+	tb.Helper()
+	prefix := "gh_b_" + randomHex(6) + ":"
+	tb.Cleanup(func() {
+		opt, err := rueidis.ParseURL(testRedisURL())
+		if err != nil {
+			return
+		}
+		opt.DisableCache = true
+		c, err := rueidis.NewClient(opt)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		ctx := context.Background()
+		var cursor uint64
+		for {
+			entry, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
+			if err != nil {
+				return
+			}
+			if len(entry.Elements) > 0 {
+				c.Do(ctx, c.B().Unlink().Key(entry.Elements...).Build())
+			}
+			if cursor = entry.Cursor; cursor == 0 {
+				return
+			}
+		}
+	})
+	return prefix
+}
+
+// browserClient loads GET / so its jar holds the XSRF cookie, and returns
+// the client and the cookie value to echo in the header.
+func (e *benchEnv) browserClient(tb testing.TB) (*http.Client, string) {
+	tb.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Transport: e.client.Transport, Jar: jar, Timeout: 30 * time.Second}
+	resp, err := c.Get(e.url + "/")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	u, _ := url.Parse(e.url)
+	for _, ck := range jar.Cookies(u) {
+		if ck.Name == e.cfg.XSRFCookie {
+			return c, ck.Value
+		}
+	}
+	tb.Fatal("GET / set no XSRF cookie")
+	return nil, ""
+}
+
+var loginBody = []byte(`{"email":"` + alice + `","password":"` + alicePass + `"}`)
+
+// login posts the password login and returns the token.
+func (e *benchEnv) login(tb testing.TB, c *http.Client, xsrf string) string {
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/login", bytes.NewReader(loginBody))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(e.cfg.XSRFHeader, xsrf)
+	resp, err := c.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		tb.Fatalf("POST /login = %d", resp.StatusCode)
+	}
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "TOKEN" {
+			return ck.Value
+		}
+	}
+	tb.Fatal("no TOKEN")
+	return ""
+}
+
+func (e *benchEnv) token(tb testing.TB) string {
+	c, x := e.browserClient(tb)
+	return e.login(tb, c, x)
+}
+
+func eachBenchMode(b *testing.B, fn func(b *testing.B, m mode)) {
+	for _, m := range []mode{memoryMode, persistentMode} {
+		b.Run(string(m), func(b *testing.B) { fn(b, m) })
+	}
+}
+
+// benchGet runs GET path with a Bearer token in parallel and wants status.
+func benchGet(b *testing.B, path string, status int) {
+	eachBenchMode(b, func(b *testing.B, m mode) {
+		e := newBenchEnv(b, m)
+		tok := e.token(b)
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				req, _ := http.NewRequest(http.MethodGet, e.url+path, nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := e.client.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != status {
+					b.Errorf("GET %s = %d", path, resp.StatusCode)
+					return
+				}
+			}
+		})
+	})
+}
+
+func BenchmarkVerify(b *testing.B) { benchGet(b, "/verify", http.StatusNoContent) }
+
+func BenchmarkGetUser(b *testing.B) { benchGet(b, "/user", http.StatusOK) }
+
+// BenchmarkLogin is one password login at a time with the default argon2id
+// parameters (m=19 MiB, t=2, p=1): the figure is dominated by the hash.
+func BenchmarkLogin(b *testing.B) {
+	eachBenchMode(b, func(b *testing.B, m mode) {
+		e := newBenchEnv(b, m)
+		c, x := e.browserClient(b)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			e.login(b, c, x)
+		}
+	})
+}
