@@ -16,10 +16,10 @@ import (
 // (c) and absolute expiry (a) in Unix milliseconds and the idle timeout (i)
 // in milliseconds; its TTL is the session's idle TTL. The sorted set
 // <prefix>sess:{<user>} lists the user's session ids for DeleteAllForUser,
-// scored by when each expires, so expired ids are pruned by score in
-// O(log n) however many sessions an account holds; every write that sets a
-// session's TTL raises the set's TTL to at least as much, so the set never
-// expires before one of its sessions.
+// scored by absolute expiry: no session outlives that score, so expired ids
+// are pruned by score in O(log n), and renewing a session (every GET
+// /verify) never has to touch the index. The index expires with its
+// longest-lived session.
 //
 // Times are kept to the millisecond.
 type SessionStore struct{ c *Client }
@@ -30,8 +30,7 @@ var _ ports.SessionStore = (*SessionStore)(nil)
 func NewSessionStore(c *Client) *SessionStore { return &SessionStore{c: c} }
 
 // createSession replaces the session hash, indexes it and drops from the
-// index the ids whose session has expired (by score, so a login costs
-// O(log n) even for an account with thousands of sessions).
+// index the ids past their absolute expiry.
 // KEYS: session, index. ARGV: session id, user id, created (= now),
 // absolute expiry, idle timeout, ttl (all ms).
 var createSession = rueidis.NewLuaScript(`
@@ -39,18 +38,18 @@ redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'u', ARGV[2], 'c', ARGV[3], 'a', ARGV[4], 'i', ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
-redis.call('ZADD', KEYS[2], tonumber(ARGV[3]) + tonumber(ARGV[6]), ARGV[1])
-if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[6]) then
-  redis.call('PEXPIRE', KEYS[2], ARGV[6])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+local keep = tonumber(ARGV[4]) - tonumber(ARGV[3])
+if redis.call('PTTL', KEYS[2]) < keep then
+  redis.call('PEXPIRE', KEYS[2], keep)
 end
 return 1
 `)
 
-// touchSession is the hot path of GET /verify: a handful of O(1) commands
+// touchSession is the hot path of GET /verify: one HMGET and one PEXPIRE
 // in one round trip. It ends a session past its absolute expiry at the
-// caller's now rather than leaving it to its TTL, and re-adds the id to the
-// index, so that no live session escapes DeleteAllForUser.
-// KEYS: session, index. ARGV: user id, now (ms), session id.
+// caller's now rather than leaving it to its TTL.
+// KEYS: session. ARGV: user id, now (ms).
 // Returns {created, absolute expiry, idle timeout}, or nil when not found.
 var touchSession = rueidis.NewLuaScript(`
 local s = redis.call('HMGET', KEYS[1], 'u', 'c', 'a', 'i')
@@ -60,14 +59,9 @@ end
 local ttl = math.min(tonumber(s[4]), tonumber(s[3]) - tonumber(ARGV[2]))
 if ttl <= 0 then
   redis.call('DEL', KEYS[1])
-  redis.call('ZREM', KEYS[2], ARGV[3])
   return false
 end
 redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + ttl, ARGV[3])
-if redis.call('PTTL', KEYS[2]) < ttl then
-  redis.call('PEXPIRE', KEYS[2], ttl)
-end
 return {tonumber(s[2]), tonumber(s[3]), tonumber(s[4])}
 `)
 
@@ -106,11 +100,9 @@ func (st *SessionStore) Create(ctx context.Context, s domain.Session, ttl time.D
 func (st *SessionStore) Touch(ctx context.Context, userID, sessionID string, now time.Time) (domain.Session, error) {
 	ctx, cancel := st.c.bound(ctx)
 	defer cancel()
-	index := st.index(userID)
-	v, err := touchSession.Exec(ctx, st.c.rdb, []string{index + ":" + sessionID, index}, []string{
+	v, err := touchSession.Exec(ctx, st.c.rdb, []string{st.index(userID) + ":" + sessionID}, []string{
 		userID,
 		strconv.FormatInt(now.UnixMilli(), 10),
-		sessionID,
 	}).AsIntSlice()
 	if rueidis.IsRedisNil(err) {
 		return domain.Session{}, domain.ErrSessionNotFound
@@ -129,7 +121,7 @@ func (st *SessionStore) Touch(ctx context.Context, userID, sessionID string, now
 
 // Delete ends one session. The session and its index entry go in one round
 // trip; they need not go atomically, since an index entry without its
-// session is pruned by score on a later Create.
+// session is harmless and is pruned by score on a later Create.
 func (st *SessionStore) Delete(ctx context.Context, userID, sessionID string) error {
 	ctx, cancel := st.c.bound(ctx)
 	defer cancel()
