@@ -37,9 +37,12 @@ type SessionStore interface {
 	// Create stores s, live for ttl.
 	Create(ctx context.Context, s domain.Session, ttl time.Duration) error
 	// Touch returns the live session and, in the same atomic step, renews it
-	// to s.IdleTTL(now). It returns domain.ErrSessionNotFound when the
-	// session has ended, expired or belongs to another user.
-	Touch(ctx context.Context, userID, sessionID string, now time.Time) (domain.Session, error)
+	// for idle from now. A session is refused from its absolute expiry on,
+	// however recently renewed. It returns domain.ErrSessionNotFound when
+	// the session has ended, expired or belongs to another user. Taking idle
+	// from the caller lets a store renew without reading first: this is the
+	// one store call of every GET /verify.
+	Touch(ctx context.Context, userID, sessionID string, now time.Time, idle time.Duration) (domain.Session, error)
 	// Delete ends one session; ending an ended session is not an error.
 	Delete(ctx context.Context, userID, sessionID string) error
 	// DeleteAllForUser ends every session of the user except keep (which may

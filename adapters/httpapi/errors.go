@@ -89,7 +89,7 @@ func (h *handler) describe(c *echo.Context, err error) (int, errorBody) {
 	case errors.As(err, &mbe):
 		return errBodyTooLarge.status, errorBody{errBodyTooLarge.code, errBodyTooLarge.message}
 	case errors.Is(err, domain.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		h.log.Warn("store unavailable", "request_id", c.Get(requestIDHeader), "route", c.Path(), "err", err)
+		h.log.Warn("store unavailable", "request_id", c.Response().Header().Get(requestIDHeader), "route", c.Path(), "err", err)
 		return http.StatusServiceUnavailable, errorBody{"UNAVAILABLE", "a backing store is unavailable, try again shortly"}
 	case errors.Is(err, domain.ErrUserNotFound):
 		// The account behind a valid session is gone: the session is dead.
@@ -101,6 +101,6 @@ func (h *handler) describe(c *echo.Context, err error) (int, errorBody) {
 	case http.StatusMethodNotAllowed:
 		return http.StatusMethodNotAllowed, errorBody{"METHOD_NOT_ALLOWED", "the route does not allow this method"}
 	}
-	h.log.Error("unexpected error", "request_id", c.Get(requestIDHeader), "route", c.Path(), "err", err)
+	h.log.Error("unexpected error", "request_id", c.Response().Header().Get(requestIDHeader), "route", c.Path(), "err", err)
 	return http.StatusInternalServerError, errorBody{"INTERNAL", "internal error"}
 }

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v5"
@@ -15,24 +17,38 @@ import (
 	"github.com/gatehouse/gatehouse/domain"
 )
 
-// securityHeaders sets the headers every response carries. Auth and user
-// routes must never be cached, and nothing else here is worth caching, so
-// no-store is the default; the JWKS route relaxes it.
+// The headers every response carries, built once: securityHeaders runs on
+// every request, and assigning ready canonical keys skips the allocation and
+// canonicalisation of Header.Set. The slices are never modified.
+var (
+	baseHeaders = map[string][]string{
+		"X-Content-Type-Options": {"nosniff"},
+		"Referrer-Policy":        {"no-referrer"},
+		"X-Frame-Options":        {"DENY"},
+		// Auth and user routes must never be cached, and nothing else here
+		// is worth caching, so no-store is the default; JWKS relaxes it.
+		"Cache-Control": {"no-store"},
+	}
+	hstsHeader = []string{"max-age=63072000; includeSubDomains"}
+)
+
+// securityHeaders sets the headers every response carries.
 func (h *handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		hd := c.Response().Header()
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "no-referrer")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Cache-Control", "no-store")
+		for k, v := range baseHeaders {
+			hd[k] = v
+		}
 		if h.cfg.Release {
-			hd.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			hd["Strict-Transport-Security"] = hstsHeader
 		}
 		return next(c)
 	}
 }
 
-const requestIDHeader = "X-Request-ID"
+// requestIDHeader is in canonical form: the middleware assigns it to the
+// header map directly.
+const requestIDHeader = "X-Request-Id"
 
 // requestLog gives every request an id and logs one line when it ends: never
 // the query string or body, which can carry emails, phones and codes.
@@ -41,12 +57,9 @@ func (h *handler) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		start := time.Now()
 		id := c.Request().Header.Get(requestIDHeader)
 		if !validRequestID(id) {
-			var b [8]byte
-			_, _ = rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
+			id = h.ids.next()
 		}
-		c.Response().Header().Set(requestIDHeader, id)
-		c.Set(requestIDHeader, id)
+		c.Response().Header()[requestIDHeader] = []string{id}
 		err := next(c)
 		if err != nil {
 			h.handleError(c, err) // write it now so the logged status is the real one
@@ -59,7 +72,11 @@ func (h *handler) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if status >= 500 {
 			level = slog.LevelError
 		}
-		h.log.LogAttrs(c.Request().Context(), level, "request",
+		ctx := c.Request().Context()
+		if !h.log.Enabled(ctx, level) {
+			return nil
+		}
+		h.log.LogAttrs(ctx, level, "request",
 			slog.String("request_id", id),
 			slog.String("method", c.Request().Method),
 			slog.String("route", c.Path()),
@@ -69,6 +86,24 @@ func (h *handler) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		)
 		return nil
 	}
+}
+
+// requestIDs hands out request ids: a random per-process prefix and a
+// counter. Ids only need to be unique, not secret, so the hot path pays
+// for an atomic add rather than a read of crypto/rand.
+type requestIDs struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+func newRequestIDs() *requestIDs {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return &requestIDs{prefix: hex.EncodeToString(b[:]) + "-"}
+}
+
+func (r *requestIDs) next() string {
+	return r.prefix + strconv.FormatUint(r.n.Add(1), 36)
 }
 
 func validRequestID(id string) bool {
@@ -91,7 +126,9 @@ func (h *handler) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 		if r.ContentLength > h.cfg.BodyLimit {
 			return errBodyTooLarge
 		}
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, h.cfg.BodyLimit)
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, h.cfg.BodyLimit)
+		}
 		return next(c)
 	}
 }

@@ -70,6 +70,7 @@ type handler struct {
 	ready Readiness
 	log   *slog.Logger
 	csrf  csrfSigner
+	ids   *requestIDs
 }
 
 // TokenCookie is the name of the cookie that carries the access token.
@@ -77,7 +78,7 @@ const TokenCookie = "TOKEN"
 
 // New builds the Echo instance with every route and middleware.
 func New(cfg Config, s Services, ready Readiness, log *slog.Logger) *echo.Echo {
-	h := &handler{Services: s, cfg: cfg, ready: ready, log: log, csrf: csrfSigner{secret: cfg.Secret}}
+	h := &handler{Services: s, cfg: cfg, ready: ready, log: log, csrf: csrfSigner{secret: cfg.Secret}, ids: newRequestIDs()}
 	e := echo.NewWithConfig(echo.Config{
 		Logger:           log,
 		HTTPErrorHandler: h.handleError,

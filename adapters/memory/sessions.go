@@ -36,10 +36,10 @@ func (st *SessionStore) Create(_ context.Context, s domain.Session, ttl time.Dur
 	return nil
 }
 
-// Touch returns the live session and renews it to s.IdleTTL(now). A session
-// past its absolute expiry at now is ended, not merely refused, as the Redis
-// store does.
-func (st *SessionStore) Touch(_ context.Context, userID, sessionID string, now time.Time) (domain.Session, error) {
+// Touch returns the live session and renews it for idle, cut short at its
+// absolute expiry. A session past its absolute expiry at now is ended, not
+// merely refused, as the Redis store does.
+func (st *SessionStore) Touch(_ context.Context, userID, sessionID string, now time.Time, idle time.Duration) (domain.Session, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	ref := sessionRef{userID, sessionID}
@@ -48,7 +48,7 @@ func (st *SessionStore) Touch(_ context.Context, userID, sessionID string, now t
 	if !ok || s.UserID != userID {
 		return domain.Session{}, domain.ErrSessionNotFound
 	}
-	ttl := s.IdleTTL(now)
+	ttl := min(idle, s.AbsoluteExpiry.Sub(now))
 	if ttl <= 0 {
 		st.sessions.delete(ref)
 		return domain.Session{}, domain.ErrSessionNotFound

@@ -85,9 +85,12 @@ func (c *Client) Ping(ctx context.Context) error {
 	return storeError("ping", c.rdb.Do(ctx, c.rdb.B().Ping().Build()).Error())
 }
 
-// bound limits one call to the client's timeout.
+// bound limits one call to the client's timeout. The deadline hangs off
+// a copy of ctx that cannot be cancelled: a call is short and bounded
+// anyway, and not registering with the request's cancellation saves half
+// the allocations of the hot path (GET /verify makes exactly one call).
 func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, c.timeout)
+	return context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
 }
 
 // tagged returns the key kind:{tag} under the prefix. Everything built from

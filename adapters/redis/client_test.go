@@ -80,7 +80,7 @@ func TestOutage(t *testing.T) {
 			tc.cut(proxy)
 			calls := map[string]func() error{
 				"Touch": func() error {
-					_, err := sessions.Touch(ctx, "user", "session", time.Now())
+					_, err := sessions.Touch(ctx, "user", "session", time.Now(), time.Hour)
 					return err
 				},
 				"Pending": func() error {
@@ -164,7 +164,7 @@ func BenchmarkSessionTouch(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := store.Touch(ctx, s.UserID, s.ID, time.Now()); err != nil {
+		if _, err := store.Touch(ctx, s.UserID, s.ID, time.Now(), s.IdleTimeout); err != nil {
 			b.Fatal(err)
 		}
 	}

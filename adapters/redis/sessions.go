@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -11,15 +12,15 @@ import (
 	"github.com/gatehouse/gatehouse/ports"
 )
 
-// SessionStore keeps sessions in Redis. A session is a small hash at
-// <prefix>sess:{<user>}:<session id>, holding the user id (u), creation time
-// (c) and absolute expiry (a) in Unix milliseconds and the idle timeout (i)
-// in milliseconds; its TTL is the session's idle TTL. The sorted set
+// SessionStore keeps sessions in Redis. A session is a string at
+// <prefix>sess:{<user>}:<session id> holding "created|absolute|idle|user"
+// (times in Unix milliseconds, idle in milliseconds); its TTL is the
+// session's idle TTL. Renewal is a single GETEX, as cheap as a GET, because
+// GET /verify renews on every page load of every frontend. The sorted set
 // <prefix>sess:{<user>} lists the user's session ids for DeleteAllForUser,
-// scored by absolute expiry: no session outlives that score, so expired ids
-// are pruned by score in O(log n), and renewing a session (every GET
-// /verify) never has to touch the index. The index expires with its
-// longest-lived session.
+// scored by absolute expiry: no session is accepted past that score, so
+// expired ids are pruned by score in O(log n) and renewal never touches the
+// index. The index expires with its longest-lived session.
 //
 // Times are kept to the millisecond.
 type SessionStore struct{ c *Client }
@@ -29,14 +30,12 @@ var _ ports.SessionStore = (*SessionStore)(nil)
 // NewSessionStore returns the session store of c.
 func NewSessionStore(c *Client) *SessionStore { return &SessionStore{c: c} }
 
-// createSession replaces the session hash, indexes it and drops from the
-// index the ids past their absolute expiry.
-// KEYS: session, index. ARGV: session id, user id, created (= now),
-// absolute expiry, idle timeout, ttl (all ms).
+// createSession stores the session, indexes it and drops from the index
+// the ids past their absolute expiry.
+// KEYS: session, index. ARGV: session id, value, created (= now), absolute
+// expiry, ttl (all ms).
 var createSession = rueidis.NewLuaScript(`
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'u', ARGV[2], 'c', ARGV[3], 'a', ARGV[4], 'i', ARGV[5])
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 local keep = tonumber(ARGV[4]) - tonumber(ARGV[3])
@@ -44,25 +43,6 @@ if redis.call('PTTL', KEYS[2]) < keep then
   redis.call('PEXPIRE', KEYS[2], keep)
 end
 return 1
-`)
-
-// touchSession is the hot path of GET /verify: one HMGET and one PEXPIRE
-// in one round trip. It ends a session past its absolute expiry at the
-// caller's now rather than leaving it to its TTL.
-// KEYS: session. ARGV: user id, now (ms).
-// Returns {created, absolute expiry, idle timeout}, or nil when not found.
-var touchSession = rueidis.NewLuaScript(`
-local s = redis.call('HMGET', KEYS[1], 'u', 'c', 'a', 'i')
-if s[1] ~= ARGV[1] then
-  return false
-end
-local ttl = math.min(tonumber(s[4]), tonumber(s[3]) - tonumber(ARGV[2]))
-if ttl <= 0 then
-  redis.call('DEL', KEYS[1])
-  return false
-end
-redis.call('PEXPIRE', KEYS[1], ttl)
-return {tonumber(s[2]), tonumber(s[3]), tonumber(s[4])}
 `)
 
 // deleteUserSessions ends every session in the index but one. The session
@@ -86,37 +66,66 @@ func (st *SessionStore) Create(ctx context.Context, s domain.Session, ttl time.D
 	index := st.index(s.UserID)
 	err := createSession.Exec(ctx, st.c.rdb, []string{index + ":" + s.ID, index}, []string{
 		s.ID,
-		s.UserID,
+		encodeSession(s),
 		strconv.FormatInt(s.CreatedAt.UnixMilli(), 10),
 		strconv.FormatInt(s.AbsoluteExpiry.UnixMilli(), 10),
-		strconv.FormatInt(s.IdleTimeout.Milliseconds(), 10),
 		strconv.FormatInt(millis(ttl), 10),
 	}).Error()
 	return storeError("create session", err)
 }
 
-// Touch returns the live session and renews it to s.IdleTTL(now) in one
-// round trip, or returns domain.ErrSessionNotFound.
-func (st *SessionStore) Touch(ctx context.Context, userID, sessionID string, now time.Time) (domain.Session, error) {
+// Touch returns the live session and renews it for idle in one GETEX. A
+// session past its absolute expiry is deleted and refused; its key may have
+// been renewed past that instant, but it is never accepted there.
+func (st *SessionStore) Touch(ctx context.Context, userID, sessionID string, now time.Time, idle time.Duration) (domain.Session, error) {
 	ctx, cancel := st.c.bound(ctx)
 	defer cancel()
-	v, err := touchSession.Exec(ctx, st.c.rdb, []string{st.index(userID) + ":" + sessionID}, []string{
-		userID,
-		strconv.FormatInt(now.UnixMilli(), 10),
-	}).AsIntSlice()
+	key := st.index(userID) + ":" + sessionID
+	v, err := st.c.rdb.Do(ctx, st.c.rdb.B().Getex().Key(key).PxMilliseconds(millis(idle)).Build()).ToString()
 	if rueidis.IsRedisNil(err) {
 		return domain.Session{}, domain.ErrSessionNotFound
 	}
 	if err != nil {
 		return domain.Session{}, storeError("touch session", err)
 	}
+	s, ok := decodeSession(v, sessionID)
+	if !ok || s.UserID != userID {
+		return domain.Session{}, domain.ErrSessionNotFound
+	}
+	if !now.Before(s.AbsoluteExpiry) {
+		if err := st.Delete(ctx, userID, sessionID); err != nil {
+			return domain.Session{}, err
+		}
+		return domain.Session{}, domain.ErrSessionNotFound
+	}
+	return s, nil
+}
+
+// encodeSession writes the stored form; the user id goes last, so it may
+// hold any character.
+func encodeSession(s domain.Session) string {
+	return strconv.FormatInt(s.CreatedAt.UnixMilli(), 10) + "|" +
+		strconv.FormatInt(s.AbsoluteExpiry.UnixMilli(), 10) + "|" +
+		strconv.FormatInt(s.IdleTimeout.Milliseconds(), 10) + "|" + s.UserID
+}
+
+func decodeSession(v, sessionID string) (domain.Session, bool) {
+	var n [3]int64
+	for i := range n {
+		field, rest, ok := strings.Cut(v, "|")
+		x, err := strconv.ParseInt(field, 10, 64)
+		if !ok || err != nil {
+			return domain.Session{}, false
+		}
+		n[i], v = x, rest
+	}
 	return domain.Session{
 		ID:             sessionID,
-		UserID:         userID,
-		CreatedAt:      time.UnixMilli(v[0]).UTC(),
-		AbsoluteExpiry: time.UnixMilli(v[1]).UTC(),
-		IdleTimeout:    time.Duration(v[2]) * time.Millisecond,
-	}, nil
+		UserID:         v,
+		CreatedAt:      time.UnixMilli(n[0]).UTC(),
+		AbsoluteExpiry: time.UnixMilli(n[1]).UTC(),
+		IdleTimeout:    time.Duration(n[2]) * time.Millisecond,
+	}, true
 }
 
 // Delete ends one session. The session and its index entry go in one round

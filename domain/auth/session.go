@@ -20,7 +20,7 @@ func (s *Service) Verify(ctx context.Context, token string) (domain.Claims, erro
 	if err != nil {
 		return domain.Claims{}, domain.ErrAuthExpired
 	}
-	if _, err := s.Sessions.Touch(ctx, claims.UserID, claims.SessionID, now); err != nil {
+	if _, err := s.Sessions.Touch(ctx, claims.UserID, claims.SessionID, now, s.policy.Session.IdleTimeout); err != nil {
 		if errors.Is(err, domain.ErrSessionNotFound) {
 			return domain.Claims{}, domain.ErrAuthExpired
 		}
@@ -46,7 +46,7 @@ func (s *Service) RefreshToken(ctx context.Context, who domain.Claims, code stri
 		return Login{}, err
 	}
 	now := s.Clock.Now()
-	sess, err := s.Sessions.Touch(ctx, who.UserID, who.SessionID, now)
+	sess, err := s.Sessions.Touch(ctx, who.UserID, who.SessionID, now, s.policy.Session.IdleTimeout)
 	if errors.Is(err, domain.ErrSessionNotFound) {
 		return Login{}, domain.ErrAuthExpired
 	}

@@ -108,7 +108,7 @@ func (e *env) session(t *testing.T, u *domain.User, id string) domain.Claims {
 }
 
 func (e *env) alive(who domain.Claims) bool {
-	_, err := e.sessions.Touch(context.Background(), who.UserID, who.SessionID, e.clk.Now())
+	_, err := e.sessions.Touch(context.Background(), who.UserID, who.SessionID, e.clk.Now(), time.Hour)
 	return err == nil
 }
 

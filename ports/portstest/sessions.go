@@ -21,7 +21,7 @@ func TestSessionStore(t *testing.T, h Harness[ports.SessionStore]) {
 		s := sessionFor(tl, rand.Text(), suiteTTL, time.Hour)
 		sessionCreate(t, store, s, s.IdleTTL(tl.Now()))
 
-		got, err := store.Touch(ctx, s.UserID, s.ID, tl.Now())
+		got, err := store.Touch(ctx, s.UserID, s.ID, tl.Now(), s.IdleTimeout)
 		if err != nil {
 			t.Fatalf("Touch: %v", err)
 		}
@@ -213,14 +213,14 @@ func sessionCreate(t *testing.T, store ports.SessionStore, s domain.Session, ttl
 
 func sessionTouchLive(t *testing.T, store ports.SessionStore, s domain.Session, now time.Time) {
 	t.Helper()
-	if _, err := store.Touch(context.Background(), s.UserID, s.ID, now); err != nil {
+	if _, err := store.Touch(context.Background(), s.UserID, s.ID, now, s.IdleTimeout); err != nil {
 		t.Fatalf("Touch of a live session: %v", err)
 	}
 }
 
 func sessionTouchEnded(t *testing.T, store ports.SessionStore, s domain.Session, now time.Time) {
 	t.Helper()
-	if _, err := store.Touch(context.Background(), s.UserID, s.ID, now); !errors.Is(err, domain.ErrSessionNotFound) {
+	if _, err := store.Touch(context.Background(), s.UserID, s.ID, now, s.IdleTimeout); !errors.Is(err, domain.ErrSessionNotFound) {
 		t.Fatalf("Touch of an ended session: err = %v, want %v", err, domain.ErrSessionNotFound)
 	}
 }
