@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bounded loopback load test of Gatehouse, measured back to back with the
-# ceiling server of /work/shared/bench/ceiling (its /redis route: one rueidis
+# ceiling server of ../shared/bench/ceiling (its /redis route: one rueidis
 # GET behind Echo routing). Each wrk run lasts 10 s.
 #
 #   test/load/run.sh                          # in-memory stores
@@ -11,7 +11,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-BENCH="${BENCH_DIR:-/work/shared/bench}"
+BENCH="${BENCH_DIR:-$ROOT/../shared/bench}"
 STORES="${GATEHOUSE_LOAD_STORES:-memory}"
 PORT="${LOAD_PORT:-18081}"
 CPORT="${CEILING_PORT:-18080}"
