@@ -209,8 +209,8 @@ func (c Config) Validate() error {
 	if c.SMSProvider != "log" && c.SMSProvider != "webhook" {
 		bad("sms_provider must be log or webhook, not %q", c.SMSProvider)
 	}
-	if c.SMSProvider == "webhook" && c.SMSWebhookURL == "" {
-		bad("sms_provider webhook needs sms_webhook_url")
+	if c.SMSProvider == "webhook" && (c.SMSWebhookURL == "" || c.SMSWebhookSecret == "") {
+		bad("sms_provider webhook needs sms_webhook_url and sms_webhook_secret (the receiver checks the signature)")
 	}
 	switch c.SMTPTLS {
 	case "none", "starttls", "tls":

@@ -127,6 +127,13 @@ run ceiling-redis -t2 -c32 -d"$DURATION" --latency "http://127.0.0.1:$CPORT/redi
 WRK_TOKEN="$TOKEN" run user -t2 -c32 -d"$DURATION" --latency -s "$LUA/bearer-get.lua" "$BASE/user"
 run ceiling-redis2 -t2 -c32 -d"$DURATION" --latency "http://127.0.0.1:$CPORT/redis"
 WRK_BODY="$BODY" WRK_XSRF="$XSRF" run login -t2 -c16 -d"$DURATION" --latency -s "$(dirname "$0")/login.lua" "$BASE/login"
+# 200 logins at once: throughput must hold and memory must stay bounded,
+# because hashing runs behind a semaphore of GATEHOUSE_HASH_CONCURRENCY.
+WRK_BODY="$BODY" WRK_XSRF="$XSRF" run login-200 -t2 -c200 -d"$DURATION" --latency --timeout 30s -s "$(dirname "$0")/login.lua" "$BASE/login"
+PEAK_RSS_KB=$(awk '/^VmHWM:/{print $2}' "/proc/${PIDS[0]}/status")
+
+echo "== one argon2id hash (default parameters), for the login target"
+HASH_NS=$(cd "$ROOT" && go test -run '^$' -bench 'BenchmarkVerify$' -benchtime 30x ./adapters/argon2/ | awk '/^BenchmarkVerify/{print $3}')
 
 echo
 echo "== summary: stores=$STORES, $(nproc) cores shared with wrk, $DURATION per run"
@@ -134,9 +141,14 @@ printf '%-15s %12s %10s %10s  %s\n' route req/s p50 p99 non-2xx
 while read -r name rps p50 p99 bad; do
   printf '%-15s %12s %10s %10s  %s\n' "$name" "$rps" "$p50" "$p99" "$bad"
 done <"$RESULTS"
-awk '
+awk -v cores="$(nproc)" -v hash_ns="${HASH_NS:-0}" -v rss="${PEAK_RSS_KB:-0}" '
   {r[$1]=$2}
   END {
+    if (hash_ns>0) {
+      ideal=cores/(hash_ns/1e9)
+      printf "argon2id hash %.1f ms -> cores/hash = %.1f logins/s; login = %.2f, login-200 = %.2f of it\n", hash_ns/1e6, ideal, r["login"]/ideal, r["login-200"]/ideal
+    }
+    printf "gatehouse peak RSS (VmHWM) after 200 concurrent logins: %.0f MiB\n", rss/1024
     c=(r["ceiling-redis"]+r["ceiling-redis2"])/2
     if (c>0) {
       printf "ceiling-redis mean %.0f req/s\n", c
