@@ -31,9 +31,9 @@ func TestTOTPBindAndLogin(t *testing.T) {
 		if e.clock != nil {
 			now = e.clock.Now()
 		}
-		step := domain.TOTPStep(now)
+		step := domain.DefaultTOTPPolicy.Step(now)
 		code := func(s int64) string {
-			c, err := domain.TOTPCodeAt(secret, s)
+			c, err := domain.DefaultTOTPPolicy.CodeAt(secret, s)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -39,6 +39,7 @@ var policy = auth.Policy{
 	MailCode:    domain.CodePolicy{TTL: 15 * time.Minute, MaxAttempts: 5},
 	RefreshCode: domain.CodePolicy{TTL: 30 * time.Second, MaxAttempts: 5},
 	Password:    domain.DefaultPasswordPolicy,
+	TOTP:        domain.DefaultTOTPPolicy,
 	PhoneRegion: "CN",
 }
 
@@ -500,7 +501,7 @@ func TestSMSLoginUnknownOrDisabled(t *testing.T) {
 
 func (e *env) addTOTPUser(t *testing.T) (*domain.User, string) {
 	t.Helper()
-	secret, _, err := domain.NewTOTPKey("Gatehouse", email, rand.Reader)
+	secret, _, err := domain.DefaultTOTPPolicy.NewKey("Gatehouse", email, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,7 +510,7 @@ func (e *env) addTOTPUser(t *testing.T) (*domain.User, string) {
 
 func totpCode(t *testing.T, secret string, step int64) string {
 	t.Helper()
-	code, err := domain.TOTPCodeAt(secret, step)
+	code, err := domain.DefaultTOTPPolicy.CodeAt(secret, step)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -524,7 +525,7 @@ func (e *env) loginTOTP(t *testing.T, code string) (auth.Login, error) {
 func TestTOTPLoginStepUsedOnce(t *testing.T) {
 	e := newEnv(t)
 	_, secret := e.addTOTPUser(t)
-	now := domain.TOTPStep(e.clk.Now())
+	now := domain.DefaultTOTPPolicy.Step(e.clk.Now())
 	code := totpCode(t, secret, now)
 	if _, err := e.loginTOTP(t, code); err != nil {
 		t.Fatalf("totp login: %v", err)
@@ -548,7 +549,7 @@ func TestTOTPLoginSkew(t *testing.T) {
 	}{{-2, false}, {-1, true}, {0, true}, {1, true}, {2, false}} {
 		e := newEnv(t)
 		_, secret := e.addTOTPUser(t)
-		code := totpCode(t, secret, domain.TOTPStep(e.clk.Now())+tc.offset)
+		code := totpCode(t, secret, domain.DefaultTOTPPolicy.Step(e.clk.Now())+tc.offset)
 		_, err := e.loginTOTP(t, code)
 		if tc.ok && err != nil {
 			t.Errorf("offset %+d: %v", tc.offset, err)

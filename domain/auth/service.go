@@ -25,6 +25,7 @@ type Policy struct {
 	MailCode    domain.CodePolicy
 	RefreshCode domain.CodePolicy
 	Password    domain.PasswordPolicy
+	TOTP        domain.TOTPPolicy
 	PhoneRegion string
 }
 

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/gatehouse/gatehouse/domain"
 	"github.com/gatehouse/gatehouse/domain/lockout"
@@ -21,8 +22,8 @@ func (s *Service) LoginTOTP(ctx context.Context, in TOTPLogin) (Login, error) {
 	if err != nil {
 		return Login{}, err
 	}
-	if !domain.IsCodeFormat(in.Code) {
-		return Login{}, domain.Invalid("code must be 6 digits")
+	if !s.policy.TOTP.IsCodeFormat(in.Code) {
+		return Login{}, domain.Invalid(fmt.Sprintf("code must be %d digits", s.policy.TOTP.Digits))
 	}
 	key := domain.EmailKey(email)
 	u, err := lookup(s.Users.ByEmailKey(ctx, key))
@@ -36,9 +37,9 @@ func (s *Service) LoginTOTP(ctx context.Context, in TOTPLogin) (Login, error) {
 	if u == nil || !u.Active || u.TOTPSecret == "" {
 		return Login{}, s.failLogin(ctx, u, account, domain.LoginTOTP, in.Client)
 	}
-	step, ok := domain.MatchTOTPStep(u.TOTPSecret, in.Code, s.Clock.Now(), domain.TOTPSkew)
+	step, ok := s.policy.TOTP.MatchStep(u.TOTPSecret, in.Code, s.Clock.Now())
 	if ok {
-		ok, err = s.TOTP.UseSteps(ctx, u.ID, []int64{step}, domain.TOTPUsedStepTTL)
+		ok, err = s.TOTP.UseSteps(ctx, u.ID, []int64{step}, s.policy.TOTP.UsedStepTTL())
 		if err != nil {
 			return Login{}, err
 		}

@@ -41,7 +41,7 @@ func newEnv(t *testing.T) *env {
 	clk := clock.NewFake(time.Unix(1_700_000_010, 0)) // 10 s into a step
 	e := &env{clk: clk, users: memory.NewUserStore(clk), totp: memory.NewTOTPStore(clk), mail: &mailOutbox{}}
 	e.svc = mfa.New(mfa.Deps{Users: e.users, TOTP: e.totp, Mail: e.mail, Clock: clk, Random: rand.Reader},
-		mfa.Policy{Issuer: "Gatehouse", PendingTTL: 5 * time.Minute})
+		mfa.Policy{Issuer: "Gatehouse", PendingTTL: 5 * time.Minute, TOTP: domain.DefaultTOTPPolicy})
 	u := &domain.User{Email: "alice@example.com", EmailKey: "alice@example.com", PasswordHash: "x", Active: true}
 	if err := e.users.Create(context.Background(), u); err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func codes(t *testing.T, secret string, steps ...int64) []string {
 	t.Helper()
 	var out []string
 	for _, s := range steps {
-		c, err := domain.TOTPCodeAt(secret, s)
+		c, err := domain.DefaultTOTPPolicy.CodeAt(secret, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +99,7 @@ func TestOfferIsPending(t *testing.T) {
 	if secret2 == secret {
 		t.Fatal("second offer has the same secret")
 	}
-	now := domain.TOTPStep(e.clk.Now())
+	now := domain.DefaultTOTPPolicy.Step(e.clk.Now())
 	if err := e.bind(url, codes(t, secret, now-1, now)); !errors.Is(err, domain.ErrTOTPInvalid) {
 		t.Fatalf("bind with the replaced offer: %v", err)
 	}
@@ -112,7 +112,7 @@ func TestBindAcceptsWindow(t *testing.T) {
 	for _, next := range []int64{-1, 0, 1} { // s+1 relative to now
 		e := newEnv(t)
 		url, secret := e.offer(t)
-		now := domain.TOTPStep(e.clk.Now())
+		now := domain.DefaultTOTPPolicy.Step(e.clk.Now())
 		s := now + next - 1
 		if err := e.bind(url, codes(t, secret, s, s+1)); err != nil {
 			t.Fatalf("s+1 = now%+d: %v", next, err)
@@ -129,7 +129,7 @@ func TestBindAcceptsWindow(t *testing.T) {
 		}
 		// Both steps are used: neither can be used again.
 		for _, step := range []int64{s, s + 1} {
-			ok, err := e.totp.UseSteps(context.Background(), e.who.UserID, []int64{step}, domain.TOTPUsedStepTTL)
+			ok, err := e.totp.UseSteps(context.Background(), e.who.UserID, []int64{step}, domain.DefaultTOTPPolicy.UsedStepTTL())
 			if err != nil || ok {
 				t.Fatalf("UseSteps(%d) after bind = %v, %v; want false", step, ok, err)
 			}
@@ -152,7 +152,7 @@ func TestBindRefuses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			url, secret := e.offer(t)
-			err := e.bind(url, codes(t, secret, tc.steps(domain.TOTPStep(e.clk.Now()))...))
+			err := e.bind(url, codes(t, secret, tc.steps(domain.DefaultTOTPPolicy.Step(e.clk.Now()))...))
 			if !errors.Is(err, domain.ErrTOTPInvalid) {
 				t.Fatalf("err = %v, want TOTP_INVALID", err)
 			}
@@ -168,7 +168,7 @@ func TestBindPendingExpires(t *testing.T) {
 	e := newEnv(t)
 	url, secret := e.offer(t)
 	e.clk.Advance(5 * time.Minute)
-	now := domain.TOTPStep(e.clk.Now())
+	now := domain.DefaultTOTPPolicy.Step(e.clk.Now())
 	if err := e.bind(url, codes(t, secret, now-1, now)); !errors.Is(err, domain.ErrTOTPInvalid) {
 		t.Fatalf("err = %v, want TOTP_INVALID", err)
 	}
@@ -178,7 +178,7 @@ func TestBindPendingJustBeforeExpiry(t *testing.T) {
 	e := newEnv(t)
 	url, secret := e.offer(t)
 	e.clk.Advance(5*time.Minute - time.Second)
-	now := domain.TOTPStep(e.clk.Now())
+	now := domain.DefaultTOTPPolicy.Step(e.clk.Now())
 	if err := e.bind(url, codes(t, secret, now-1, now)); err != nil {
 		t.Fatalf("bind before expiry: %v", err)
 	}
@@ -188,11 +188,11 @@ func TestBindOtherSecret(t *testing.T) {
 	e := newEnv(t)
 	e.offer(t)
 	_, pending := e.offer(t)
-	otherSecret, otherURL, err := domain.NewTOTPKey("Gatehouse", "alice@example.com", rand.Reader)
+	otherSecret, otherURL, err := domain.DefaultTOTPPolicy.NewKey("Gatehouse", "alice@example.com", rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := domain.TOTPStep(e.clk.Now())
+	now := domain.DefaultTOTPPolicy.Step(e.clk.Now())
 	// Codes of the other secret, and codes of the pending one, under a URL
 	// that does not carry the pending secret.
 	for _, cs := range [][]string{codes(t, otherSecret, now-1, now), codes(t, pending, now-1, now)} {
@@ -204,11 +204,11 @@ func TestBindOtherSecret(t *testing.T) {
 
 func TestBindWithoutOffer(t *testing.T) {
 	e := newEnv(t)
-	secret, url, err := domain.NewTOTPKey("Gatehouse", "alice@example.com", rand.Reader)
+	secret, url, err := domain.DefaultTOTPPolicy.NewKey("Gatehouse", "alice@example.com", rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := domain.TOTPStep(e.clk.Now())
+	now := domain.DefaultTOTPPolicy.Step(e.clk.Now())
 	if err := e.bind(url, codes(t, secret, now-1, now)); !errors.Is(err, domain.ErrTOTPInvalid) {
 		t.Fatalf("err = %v, want TOTP_INVALID", err)
 	}
@@ -236,13 +236,13 @@ func TestBindValidation(t *testing.T) {
 func TestBindReplacesBoundSecret(t *testing.T) {
 	e := newEnv(t)
 	url, secret := e.offer(t)
-	now := domain.TOTPStep(e.clk.Now())
+	now := domain.DefaultTOTPPolicy.Step(e.clk.Now())
 	if err := e.bind(url, codes(t, secret, now-1, now)); err != nil {
 		t.Fatal(err)
 	}
 	e.clk.Advance(2 * time.Minute)
 	url2, secret2 := e.offer(t)
-	now = domain.TOTPStep(e.clk.Now())
+	now = domain.DefaultTOTPPolicy.Step(e.clk.Now())
 	if err := e.bind(url2, codes(t, secret2, now-1, now)); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 type Policy struct {
 	Issuer     string        // the issuer shown in authenticator apps
 	PendingTTL time.Duration // how long an offered secret waits, default 5 min
+	TOTP       domain.TOTPPolicy
 }
 
 // Deps are the ports the service drives.
@@ -47,7 +49,7 @@ func (s *Service) Offer(ctx context.Context, who domain.Claims) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	secret, keyURL, err := domain.NewTOTPKey(s.policy.Issuer, u.Email, s.Random)
+	secret, keyURL, err := s.policy.TOTP.NewKey(s.policy.Issuer, u.Email, s.Random)
 	if err != nil {
 		return "", err
 	}
@@ -69,8 +71,8 @@ type Binding struct {
 // Codes[1] the code of s+1, with s+1 within ±1 step of now. Both steps count
 // as used, so neither logs in later. Binding replaces a bound secret.
 func (s *Service) Bind(ctx context.Context, who domain.Claims, in Binding) error {
-	if len(in.Codes) != 2 || !domain.IsCodeFormat(in.Codes[0]) || !domain.IsCodeFormat(in.Codes[1]) {
-		return domain.Invalid("tss must hold two 6-digit codes")
+	if t := s.policy.TOTP; len(in.Codes) != 2 || !t.IsCodeFormat(in.Codes[0]) || !t.IsCodeFormat(in.Codes[1]) {
+		return domain.Invalid(fmt.Sprintf("tss must hold two %d-digit codes", t.Digits))
 	}
 	offered, ok := domain.TOTPSecretOfURL(in.URL)
 	if !ok {
@@ -86,11 +88,11 @@ func (s *Service) Bind(ctx context.Context, who domain.Claims, in Binding) error
 	if subtle.ConstantTimeCompare([]byte(offered), []byte(pending)) != 1 {
 		return domain.ErrTOTPInvalid
 	}
-	step, ok := consecutiveStep(pending, in.Codes, s.Clock.Now())
+	step, ok := consecutiveStep(s.policy.TOTP, pending, in.Codes, s.Clock.Now())
 	if !ok {
 		return domain.ErrTOTPInvalid
 	}
-	fresh, err := s.TOTP.UseSteps(ctx, who.UserID, []int64{step, step + 1}, domain.TOTPUsedStepTTL)
+	fresh, err := s.TOTP.UseSteps(ctx, who.UserID, []int64{step, step + 1}, s.policy.TOTP.UsedStepTTL())
 	if err != nil {
 		return err
 	}
@@ -113,13 +115,13 @@ func (s *Service) Bind(ctx context.Context, who domain.Claims, in Binding) error
 
 // consecutiveStep finds s with codes[0] the code of s and codes[1] that of
 // s+1, where s+1 lies within ±skew steps of now.
-func consecutiveStep(secret string, codes []string, now time.Time) (int64, bool) {
-	current := domain.TOTPStep(now)
+func consecutiveStep(p domain.TOTPPolicy, secret string, codes []string, now time.Time) (int64, bool) {
+	current := p.Step(now)
 	var found int64
 	matched := 0
-	for next := current - domain.TOTPSkew; next <= current+domain.TOTPSkew; next++ {
-		first, err1 := domain.TOTPCodeAt(secret, next-1)
-		second, err2 := domain.TOTPCodeAt(secret, next)
+	for next := current - int64(p.Skew); next <= current+int64(p.Skew); next++ {
+		first, err1 := p.CodeAt(secret, next-1)
+		second, err2 := p.CodeAt(secret, next)
 		if err1 != nil || err2 != nil {
 			return 0, false
 		}

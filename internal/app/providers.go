@@ -110,6 +110,7 @@ func provideAuthPolicy(cfg config.Config) auth.Policy {
 		MailCode:    domain.CodePolicy{TTL: cfg.MailCodeTTL, MaxAttempts: cfg.CodeMaxAttempts},
 		RefreshCode: domain.CodePolicy{TTL: cfg.RefreshCodeTTL, MaxAttempts: cfg.CodeMaxAttempts},
 		Password:    providePasswordPolicy(cfg),
+		TOTP:        cfg.TOTP(),
 		PhoneRegion: cfg.PhoneRegion,
 	}
 }
@@ -123,7 +124,7 @@ func provideProfilePolicy(cfg config.Config) profile.Policy {
 }
 
 func provideMFAPolicy(cfg config.Config) mfa.Policy {
-	return mfa.Policy{Issuer: cfg.TOTPIssuer, PendingTTL: cfg.TOTPPendingTTL}
+	return mfa.Policy{Issuer: cfg.TOTPIssuer, PendingTTL: cfg.TOTPPendingTTL, TOTP: cfg.TOTP()}
 }
 
 func provideHasher(cfg config.Config) (*argon2.Hasher, error) {

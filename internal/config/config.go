@@ -16,6 +16,8 @@ import (
 	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/providers/structs"
 	"github.com/knadh/koanf/v2"
+
+	"github.com/gatehouse/gatehouse/domain"
 )
 
 // Modes.
@@ -87,6 +89,10 @@ type Config struct {
 	CodeResendInterval time.Duration `koanf:"code_resend_interval"`
 	CodeHourlyLimit    int           `koanf:"code_hourly_limit"`
 	TOTPPendingTTL     time.Duration `koanf:"totp_pending_ttl"`
+	TOTPPeriod         time.Duration `koanf:"totp_period"`
+	TOTPDigits         int           `koanf:"totp_digits"`
+	TOTPSkew           int           `koanf:"totp_skew"`
+	TOTPAlgorithm      string        `koanf:"totp_algorithm"`
 	LoginFailures      int           `koanf:"login_failures"`
 	IPLoginFailures    int           `koanf:"ip_login_failures"`
 	LoginLockTTL       time.Duration `koanf:"login_lock_ttl"`
@@ -141,6 +147,10 @@ func Default() Config {
 		CodeResendInterval: time.Minute,
 		CodeHourlyLimit:    10,
 		TOTPPendingTTL:     5 * time.Minute,
+		TOTPPeriod:         domain.DefaultTOTPPolicy.Period,
+		TOTPDigits:         domain.DefaultTOTPPolicy.Digits,
+		TOTPSkew:           domain.DefaultTOTPPolicy.Skew,
+		TOTPAlgorithm:      domain.DefaultTOTPPolicy.Algorithm,
 		LoginFailures:      5,
 		IPLoginFailures:    10,
 		LoginLockTTL:       15 * time.Minute,
@@ -243,6 +253,9 @@ func (c Config) Validate() error {
 			bad("%s must be a positive duration", name)
 		}
 	}
+	if err := c.TOTP().Validate(); err != nil {
+		bad("%v", err)
+	}
 	if _, err := ParsePrefixes(c.TrustedProxies); err != nil {
 		bad("trusted_proxies: %v", err)
 	}
@@ -264,6 +277,11 @@ func (c Config) Validate() error {
 		errs = append(errs, c.releaseProblems()...)
 	}
 	return errors.Join(errs...)
+}
+
+// TOTP is the TOTP policy the configuration describes.
+func (c Config) TOTP() domain.TOTPPolicy {
+	return domain.TOTPPolicy{Period: c.TOTPPeriod, Digits: c.TOTPDigits, Skew: c.TOTPSkew, Algorithm: c.TOTPAlgorithm}
 }
 
 // MinSecretLength is the shortest GATEHOUSE_SECRET release mode accepts.
