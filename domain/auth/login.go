@@ -25,13 +25,8 @@ func (s *Service) Login(ctx context.Context, in PasswordLogin) (Login, error) {
 	if in.Password == "" {
 		return Login{}, domain.Invalid("password is required")
 	}
-	key := domain.EmailKey(email)
-	u, err := lookup(s.Users.ByEmailKey(ctx, key))
+	u, account, err := s.admitByEmail(ctx, email, in.Client.IP)
 	if err != nil {
-		return Login{}, err
-	}
-	account := lockout.AccountKey(u, "email:"+key)
-	if err := s.Guard.Check(ctx, account, in.Client.IP); err != nil {
 		return Login{}, err
 	}
 	if u == nil {
@@ -52,6 +47,19 @@ func (s *Service) Login(ctx context.Context, in PasswordLogin) (Login, error) {
 		s.rehash(ctx, u, in.Password)
 	}
 	return s.startSession(ctx, u, domain.LoginEmail, in.Client)
+}
+
+// admitByEmail finds the account a login names (nil when there is none) and
+// its lockout key, and refuses the attempt while the account or the client
+// IP is locked.
+func (s *Service) admitByEmail(ctx context.Context, email, ip string) (*domain.User, string, error) {
+	key := domain.EmailKey(email)
+	u, err := lookup(s.Users.ByEmailKey(ctx, key))
+	if err != nil {
+		return nil, "", err
+	}
+	account := lockout.AccountKey(u, "email:"+key)
+	return u, account, s.Guard.Check(ctx, account, ip)
 }
 
 // rehash upgrades a hash made with outdated parameters. It is best effort:

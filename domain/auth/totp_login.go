@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/gatehouse/gatehouse/domain"
-	"github.com/gatehouse/gatehouse/domain/lockout"
 )
 
 // TOTPLogin is the input of a login by TOTP code.
@@ -25,13 +24,8 @@ func (s *Service) LoginTOTP(ctx context.Context, in TOTPLogin) (Login, error) {
 	if !s.policy.TOTP.IsCodeFormat(in.Code) {
 		return Login{}, domain.Invalid(fmt.Sprintf("code must be %d digits", s.policy.TOTP.Digits))
 	}
-	key := domain.EmailKey(email)
-	u, err := lookup(s.Users.ByEmailKey(ctx, key))
+	u, account, err := s.admitByEmail(ctx, email, in.Client.IP)
 	if err != nil {
-		return Login{}, err
-	}
-	account := lockout.AccountKey(u, "email:"+key)
-	if err := s.Guard.Check(ctx, account, in.Client.IP); err != nil {
 		return Login{}, err
 	}
 	if u == nil || !u.Active || u.TOTPSecret == "" {
