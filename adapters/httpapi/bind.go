@@ -7,6 +7,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
+	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v5"
 
@@ -33,6 +36,19 @@ func bindJSON(c *echo.Context, dst any) error {
 	if len(body) == 0 || body[0] != '{' {
 		return domain.Invalid("the body must be a JSON object")
 	}
+	// encoding/json matches field names case-insensitively, so {"EMAIL": ...}
+	// would pass as email; the contract refuses unknown fields, and a name in
+	// another case is one.
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return domain.Invalid("the body is not valid JSON for this route: " + jsonProblem(err))
+	}
+	known := jsonFieldNames(reflect.TypeOf(dst).Elem())
+	for name := range fields {
+		if !known[name] {
+			return domain.Invalid("the body has an unknown field")
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -45,6 +61,26 @@ func bindJSON(c *echo.Context, dst any) error {
 		return domain.Invalid("the body has data after the JSON object")
 	}
 	return nil
+}
+
+// fieldNamesByType caches the JSON names of each request type's fields.
+var fieldNamesByType sync.Map // reflect.Type -> map[string]bool
+
+// jsonFieldNames returns the exact JSON names of the fields of struct t.
+func jsonFieldNames(t reflect.Type) map[string]bool {
+	if names, ok := fieldNamesByType.Load(t); ok {
+		return names.(map[string]bool)
+	}
+	names := map[string]bool{}
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name == "" {
+			name = t.Field(i).Name
+		}
+		names[name] = true
+	}
+	fieldNamesByType.Store(t, names)
+	return names
 }
 
 // jsonProblem says what was wrong without echoing the input back.

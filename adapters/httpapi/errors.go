@@ -59,8 +59,8 @@ func (h *handler) handleError(c *echo.Context, err error) {
 		return
 	}
 	status, body := h.describe(c, err)
-	if body.Code == string(domain.CodeAuthExpired) {
-		h.clearTokenCookie(c) // the browser should stop sending a dead token
+	if status == http.StatusUnauthorized {
+		h.clearTokenCookie(c) // the browser should stop sending a dead or empty token
 	}
 	var de *domain.Error
 	if errors.As(err, &de) && de.RetryAfter > 0 {

@@ -3,9 +3,11 @@ package httpapi
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,7 +62,7 @@ func (h *handler) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 			id = h.ids.next()
 		}
 		c.Response().Header()[requestIDHeader] = []string{id}
-		err := next(c)
+		err := callRecovering(c, next)
 		if err != nil {
 			h.handleError(c, err) // write it now so the logged status is the real one
 		}
@@ -86,6 +88,22 @@ func (h *handler) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		)
 		return nil
 	}
+}
+
+// callRecovering runs next and turns a panic into an error, so that a bug
+// in a handler or a library answers 500 INTERNAL (logged with its stack)
+// instead of dropping the connection. http.ErrAbortHandler keeps its
+// meaning: abort the response.
+func callRecovering(c *echo.Context, next echo.HandlerFunc) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return next(c)
 }
 
 // requestIDs hands out request ids: a random per-process prefix and a

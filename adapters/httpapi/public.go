@@ -25,7 +25,7 @@ func (h *handler) home(c *echo.Context) error {
 		value = h.csrf.mint()
 	}
 	h.setXSRFCookie(c, value)
-	resp := homeResponse{Name: h.cfg.Name, IP: c.RealIP(), Now: time.Now().UTC().Format(time.RFC3339)}
+	resp := homeResponse{Name: h.cfg.Name, IP: c.RealIP(), Now: h.clock.Now().UTC().Format(time.RFC3339)}
 	if !h.cfg.Release {
 		resp.Values = h.cfg.Values
 	}

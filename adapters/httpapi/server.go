@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/domain/auth"
 	"github.com/gatehouse/gatehouse/domain/mfa"
 	"github.com/gatehouse/gatehouse/domain/profile"
+	"github.com/gatehouse/gatehouse/ports"
 )
 
 // Config is what the HTTP layer needs to know.
@@ -32,11 +33,10 @@ type Config struct {
 	Secret []byte
 	// Values is the redacted runtime configuration shown by GET / outside
 	// release mode; nil hides it.
-	Values  map[string]any
-	Upload  Upload
-	Lark    Lark
-	JWKS    []byte
-	Version string
+	Values map[string]any
+	Upload Upload
+	Lark   Lark
+	JWKS   []byte
 }
 
 // Upload is the upload target /options?type=upload reports.
@@ -71,14 +71,15 @@ type handler struct {
 	log   *slog.Logger
 	csrf  csrfSigner
 	ids   *requestIDs
+	clock ports.Clock
 }
 
 // TokenCookie is the name of the cookie that carries the access token.
 const TokenCookie = "TOKEN"
 
 // New builds the Echo instance with every route and middleware.
-func New(cfg Config, s Services, ready Readiness, log *slog.Logger) *echo.Echo {
-	h := &handler{Services: s, cfg: cfg, ready: ready, log: log, csrf: csrfSigner{secret: cfg.Secret}, ids: newRequestIDs()}
+func New(cfg Config, s Services, ready Readiness, clock ports.Clock, log *slog.Logger) *echo.Echo {
+	h := &handler{Services: s, cfg: cfg, ready: ready, clock: clock, log: log, csrf: csrfSigner{secret: cfg.Secret}, ids: newRequestIDs()}
 	e := echo.NewWithConfig(echo.Config{
 		Logger:           log,
 		HTTPErrorHandler: h.handleError,
@@ -116,6 +117,7 @@ func New(cfg Config, s Services, ready Readiness, log *slog.Logger) *echo.Echo {
 	e.GET("/user/totp", h.offerTOTP, sends, authed)
 	e.POST("/user/totp", h.bindTOTP, append(unsafe, authed)...)
 	e.DELETE("/user/:key", h.removeBinding, append(unsafe, authed)...)
+	e.DELETE("/user/", h.removeBinding, append(unsafe, authed)...) // empty key: 400, not 404
 
 	return e
 }
