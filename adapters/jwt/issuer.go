@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -193,6 +194,10 @@ func (i *Issuer) Issue(c domain.Claims) (string, error) {
 		IssuedAt(c.IssuedAt.Truncate(time.Second)).
 		Expiration(c.ExpiresAt.Truncate(time.Second)).
 		Claim(sidClaim, c.SessionID).
+		// A random id makes every token distinct: iat and exp have whole
+		// seconds and Ed25519 is deterministic, so a refresh within the
+		// same second would otherwise hand back the very same token.
+		JwtID(rand.Text()).
 		Build()
 	if err != nil {
 		return "", fmt.Errorf("jwt issue: %w", err)

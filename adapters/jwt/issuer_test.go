@@ -108,6 +108,15 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// Two tokens of the same claims differ (jti), so a refresh in the same
+// second still hands out a new token.
+func TestTokensAreDistinct(t *testing.T) {
+	i := newIssuer(t, testCfg, newKey(t))
+	if issue(t, i, testClaim) == issue(t, i, testClaim) {
+		t.Fatal("two tokens of the same claims are identical")
+	}
+}
+
 func TestTokenShape(t *testing.T) {
 	i := newIssuer(t, testCfg, newKey(t))
 	header, payload := segments(t, issue(t, i, testClaim))
@@ -124,8 +133,12 @@ func TestTokenShape(t *testing.T) {
 		"iss": "gatehouse", "aud": "app", "sub": "user-1", "sid": "sess-1",
 		"iat": float64(t0.Unix()), "exp": float64(t0.Add(2 * time.Hour).Unix()),
 	}
-	if len(payload) != len(wantPayload) {
-		t.Errorf("payload = %v; want %v", payload, wantPayload)
+	jti, _ := payload["jti"].(string)
+	if len(jti) < 16 {
+		t.Errorf("jti = %q; want a random id", jti)
+	}
+	if len(payload) != len(wantPayload)+1 {
+		t.Errorf("payload = %v; want %v and jti", payload, wantPayload)
 	}
 	for k, v := range wantPayload {
 		if payload[k] != v {
