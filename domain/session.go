@@ -34,5 +34,4 @@ type SessionPolicy struct {
 	TokenTTL       time.Duration // default 2 h
 	IdleTimeout    time.Duration // default 1 h
 	AbsoluteExpiry time.Duration // default 7 d
-	RefreshCodeTTL time.Duration // default 30 s
 }

@@ -104,7 +104,6 @@ func provideAuthPolicy(cfg config.Config) auth.Policy {
 			TokenTTL:       cfg.TokenTTL,
 			IdleTimeout:    cfg.SessionIdleTTL,
 			AbsoluteExpiry: cfg.SessionAbsoluteTTL,
-			RefreshCodeTTL: cfg.RefreshCodeTTL,
 		},
 		SMSCode:     domain.CodePolicy{TTL: cfg.SMSCodeTTL, MaxAttempts: cfg.CodeMaxAttempts},
 		MailCode:    domain.CodePolicy{TTL: cfg.MailCodeTTL, MaxAttempts: cfg.CodeMaxAttempts},
@@ -205,7 +204,6 @@ func provideHTTPConfig(cfg config.Config, s Secrets, issuer *jwt.Issuer, stores 
 		Upload:         httpapi.Upload{Type: cfg.UploadType, URL: cfg.UploadURL, Limit: cfg.UploadLimit},
 		Lark:           httpapi.Lark{URL: cfg.LarkOAuthURL, Redirect: cfg.LarkRedirectURL, AppID: cfg.LarkAppID},
 		JWKS:           issuer.JWKS(),
-		Version:        Version,
 	}
 	if !hc.Release {
 		values := cfg.Values()
@@ -226,8 +224,8 @@ type StoreKinds struct {
 	Sessions string `json:"sessions"`
 }
 
-func provideHTTP(hc httpapi.Config, s httpapi.Services, ready httpapi.Readiness, log *slog.Logger) *echo.Echo {
-	return httpapi.New(hc, s, ready, log)
+func provideHTTP(hc httpapi.Config, s httpapi.Services, ready httpapi.Readiness, clock ports.Clock, log *slog.Logger) *echo.Echo {
+	return httpapi.New(hc, s, ready, clock, log)
 }
 
 // pinger is anything /readyz can ask whether it is reachable.

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"log/slog"
 
 	"github.com/gatehouse/gatehouse/adapters/httpapi"
 	"github.com/gatehouse/gatehouse/adapters/memory"
@@ -27,19 +26,13 @@ func providePostgresConfig(cfg config.Config) postgres.Config {
 	return postgres.Config{URL: cfg.DatabaseURL, Timeout: cfg.StoreTimeout, MigrateOnStart: cfg.MigrateOnStart}
 }
 
-// openPostgres connects and, when configured, applies migrations. A database
-// that is down at start is not fatal: the pool reconnects on its own and the
-// routes answer 503 until it is back.
-func openPostgres(ctx context.Context, pc postgres.Config, log *slog.Logger) (*postgres.DB, func(), error) {
+// openPostgres connects and, when configured, applies migrations (Open does
+// that). A database that is down at start is not fatal: the pool reconnects
+// on its own and the routes answer 503 until it is back.
+func openPostgres(ctx context.Context, pc postgres.Config) (*postgres.DB, func(), error) {
 	db, err := postgres.Open(ctx, pc)
 	if err != nil {
 		return nil, nil, err
-	}
-	if pc.MigrateOnStart {
-		if err := db.Migrate(ctx, "up", slogWriter{log}); err != nil {
-			db.Close()
-			return nil, nil, err
-		}
 	}
 	return db, db.Close, nil
 }
@@ -58,12 +51,4 @@ func openRedis(rc redis.Config) (*redis.Client, func(), error) {
 		return nil, nil, err
 	}
 	return c, c.Close, nil
-}
-
-// slogWriter sends the migration tool's report lines to the log.
-type slogWriter struct{ log *slog.Logger }
-
-func (w slogWriter) Write(p []byte) (int, error) {
-	w.log.Info("migrate", "output", string(p))
-	return len(p), nil
 }

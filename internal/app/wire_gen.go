@@ -105,7 +105,7 @@ func InMemory(cfg config.Config, log *slog.Logger, clock ports.Clock) (*App, fun
 		MFA:     mfaService,
 	}
 	httpapiReadiness := memoryReadiness(userStore)
-	echo := provideHTTP(httpapiConfig, services, httpapiReadiness, log)
+	echo := provideHTTP(httpapiConfig, services, httpapiReadiness, clock, log)
 	app := newApp(cfg, echo, profileService, async, log)
 	return app, func() {
 	}, nil
@@ -127,7 +127,7 @@ func Persistent(ctx context.Context, cfg config.Config, log *slog.Logger, clock 
 		return nil, nil, err
 	}
 	postgresConfig := providePostgresConfig(cfg)
-	db, cleanup, err := openPostgres(ctx, postgresConfig, log)
+	db, cleanup, err := openPostgres(ctx, postgresConfig)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -210,7 +210,7 @@ func Persistent(ctx context.Context, cfg config.Config, log *slog.Logger, clock 
 		MFA:     mfaService,
 	}
 	httpapiReadiness := persistentReadiness(db, client)
-	echo := provideHTTP(httpapiConfig, services, httpapiReadiness, log)
+	echo := provideHTTP(httpapiConfig, services, httpapiReadiness, clock, log)
 	app := newApp(cfg, echo, profileService, async, log)
 	return app, func() {
 		cleanup2()

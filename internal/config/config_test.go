@@ -103,6 +103,10 @@ func TestValuesRedactSecrets(t *testing.T) {
 	if !strings.Contains(v["database_url"].(string), "db:5432") {
 		t.Fatalf("database url lost its host: %v", v["database_url"])
 	}
+	c.DatabaseURL = "host=db user=app password='s3 cret' sslpassword=k3y dbname=gh"
+	if got := c.Values()["database_url"].(string); strings.Contains(got, "s3 cret") || strings.Contains(got, "k3y") || !strings.Contains(got, "host=db") {
+		t.Fatalf("key=value DSN not redacted: %q", got)
+	}
 	if v["jwt_key"] != "" {
 		t.Fatalf("an unset secret should stay empty, got %v", v["jwt_key"])
 	}

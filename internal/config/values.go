@@ -3,6 +3,8 @@ package config
 import (
 	"net/url"
 	"reflect"
+	"regexp"
+	"strings"
 	"time"
 )
 
@@ -35,10 +37,18 @@ func (c Config) Values() map[string]any {
 	return out
 }
 
-// redactURL hides the password of a store URL, keeping the rest readable.
+// dsnPassword finds the password settings of a key=value connection string
+// (host=db user=app password='s e c'), which libpq and pgx accept too.
+var dsnPassword = regexp.MustCompile(`(?i)\b((?:ssl)?password)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`)
+
+// redactURL hides the password of a store URL or key=value connection
+// string, keeping the rest readable.
 func redactURL(s string) string {
 	if s == "" {
 		return ""
+	}
+	if !strings.Contains(s, "://") {
+		return dsnPassword.ReplaceAllString(s, "${1}=xxxxx")
 	}
 	u, err := url.Parse(s)
 	if err != nil {
@@ -48,9 +58,11 @@ func redactURL(s string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
+	for _, key := range []string{"password", "sslpassword"} {
+		if q.Has(key) {
+			q.Set(key, "xxxxx")
+		}
 	}
+	u.RawQuery = q.Encode()
 	return u.String()
 }
