@@ -74,17 +74,24 @@ type Throttle interface {
 	Allow(ctx context.Context, key string, interval time.Duration, hourlyLimit int) (retryAfter time.Duration, err error)
 }
 
-// AttemptCounter counts failed attempts and locks a key after too many.
+// AttemptCounter limits login attempts per key (an account, a client IP).
+// An attempt is admitted and counted in one atomic step before the
+// credentials are checked, then settled: Fail keeps it, Release takes it
+// back. Counting before the slow check is what stops parallel attempts from
+// all slipping past the limit while earlier ones are still being checked.
 type AttemptCounter interface {
-	// LockedFor returns how long the longest lock among keys still lasts, 0
-	// when none is locked.
-	LockedFor(ctx context.Context, keys ...string) (time.Duration, error)
-	// Fail counts one failure for key. Failures are counted over a window
-	// that starts at the first and lasts lock; when the count reaches limit
-	// the key is locked for lock and the count starts over. Counting and
-	// locking are one atomic step.
+	// Admit counts one attempt under key, unless key is locked or its window
+	// already holds limit attempts. The window starts with the first attempt
+	// and lasts lock. It returns 0 when admitted, otherwise how long until
+	// an attempt could be (and counts nothing).
+	Admit(ctx context.Context, key string, limit int, lock time.Duration) (time.Duration, error)
+	// Fail settles an admitted attempt as failed: once key's window holds
+	// limit attempts, key is locked for lock and its count starts over.
 	Fail(ctx context.Context, key string, limit int, lock time.Duration) error
-	// Reset forgets the failures and the lock of key.
+	// Release takes back an admitted attempt that did not fail. It never
+	// takes the count below zero.
+	Release(ctx context.Context, key string) error
+	// Reset forgets the attempts and the lock of key.
 	Reset(ctx context.Context, key string) error
 }
 

@@ -8,13 +8,13 @@ import (
 	"github.com/gatehouse/gatehouse/ports"
 )
 
-// AttemptCounter counts failed attempts and locks keys in memory.
+// AttemptCounter counts login attempts and locks keys in memory.
 type AttemptCounter struct {
 	clock ports.Clock
 	mu    sync.Mutex
-	// failures counts each key's failures; an entry expires when the window
-	// opened by its first failure closes.
-	failures *expiringMap[string, int]
+	// attempts counts each key's admitted attempts; an entry expires when
+	// the window opened by its first attempt closes.
+	attempts *expiringMap[string, int]
 	locks    *expiringMap[string, struct{}]
 }
 
@@ -25,49 +25,58 @@ var _ ports.AttemptCounter = (*AttemptCounter)(nil)
 func NewAttemptCounter(clock ports.Clock) *AttemptCounter {
 	return &AttemptCounter{
 		clock:    clock,
-		failures: newExpiringMap[string, int](),
+		attempts: newExpiringMap[string, int](),
 		locks:    newExpiringMap[string, struct{}](),
 	}
 }
 
-// LockedFor returns how long the longest lock among keys still lasts.
-func (ac *AttemptCounter) LockedFor(_ context.Context, keys ...string) (time.Duration, error) {
+// Admit counts one attempt under key unless it is locked or full.
+func (ac *AttemptCounter) Admit(_ context.Context, key string, limit int, lock time.Duration) (time.Duration, error) {
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
 	now := ac.clock.Now()
-	var left time.Duration
-	for _, k := range keys {
-		if _, until, ok := ac.locks.get(k, now); ok {
-			left = max(left, until.Sub(now))
-		}
+	if _, until, ok := ac.locks.get(key, now); ok {
+		return until.Sub(now), nil
 	}
-	return left, nil
+	n, until, ok := ac.attempts.get(key, now)
+	switch {
+	case !ok:
+		ac.attempts.set(key, 1, now.Add(lock), now)
+	case n >= limit:
+		return max(until.Sub(now), time.Millisecond), nil
+	default:
+		ac.attempts.update(key, n+1)
+	}
+	return 0, nil
 }
 
-// Fail counts one failure for key and locks it at limit.
+// Fail locks key once its window holds limit attempts.
 func (ac *AttemptCounter) Fail(_ context.Context, key string, limit int, lock time.Duration) error {
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
 	now := ac.clock.Now()
-	n, _, ok := ac.failures.get(key, now)
-	n++
-	if ok {
-		ac.failures.update(key, n)
-	} else {
-		ac.failures.set(key, n, now.Add(lock), now)
-	}
-	if n >= limit {
+	if n, _, ok := ac.attempts.get(key, now); ok && n >= limit {
 		ac.locks.set(key, struct{}{}, now.Add(lock), now)
-		ac.failures.delete(key)
+		ac.attempts.delete(key)
 	}
 	return nil
 }
 
-// Reset forgets the failures and the lock of key.
+// Release takes back one admitted attempt.
+func (ac *AttemptCounter) Release(_ context.Context, key string) error {
+	ac.mu.Lock()
+	defer ac.mu.Unlock()
+	if n, _, ok := ac.attempts.get(key, ac.clock.Now()); ok && n > 0 {
+		ac.attempts.update(key, n-1)
+	}
+	return nil
+}
+
+// Reset forgets the attempts and the lock of key.
 func (ac *AttemptCounter) Reset(_ context.Context, key string) error {
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
-	ac.failures.delete(key)
+	ac.attempts.delete(key)
 	ac.locks.delete(key)
 	return nil
 }

@@ -10,10 +10,10 @@ import (
 	"github.com/gatehouse/gatehouse/ports"
 )
 
-// AttemptCounter counts failures and locks keys in Redis: a counter at
+// AttemptCounter counts login attempts and locks keys in Redis: a counter at
 // <prefix>att:{<key>} that expires with the window opened by its first
-// failure, and a lock at <prefix>lock:{<key>} whose TTL is what is left of
-// the lock.
+// attempt, and a lock at <prefix>lock:{<key>} whose TTL is what is left of
+// the lock. Both share the key's hash tag, so every step is one script.
 type AttemptCounter struct{ c *Client }
 
 var _ ports.AttemptCounter = (*AttemptCounter)(nil)
@@ -21,47 +21,60 @@ var _ ports.AttemptCounter = (*AttemptCounter)(nil)
 // NewAttemptCounter returns the attempt counter of c.
 func NewAttemptCounter(c *Client) *AttemptCounter { return &AttemptCounter{c: c} }
 
-// failAttempt counts and, at the limit, locks and starts the count over, in
-// one step so that parallel failures are all counted and lock exactly once.
-// KEYS: counter, lock. ARGV: limit, lock (ms).
-var failAttempt = rueidis.NewLuaScript(`
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then
+// admitAttempt refuses while locked or full, else counts the attempt.
+// KEYS: counter, lock. ARGV: limit, lock (ms). Returns the wait in ms, 0
+// when admitted.
+var admitAttempt = rueidis.NewLuaScript(`
+local locked = redis.call('PTTL', KEYS[2])
+if locked > 0 then
+  return locked
+end
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n >= tonumber(ARGV[1]) then
+  return math.max(redis.call('PTTL', KEYS[1]), 1)
+end
+if redis.call('INCR', KEYS[1]) == 1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
+return 0
+`)
+
+// failAttempt locks the key once its window holds limit attempts.
+// KEYS: counter, lock. ARGV: limit, lock (ms).
+var failAttempt = rueidis.NewLuaScript(`
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n >= tonumber(ARGV[1]) then
   redis.call('SET', KEYS[2], 1, 'PX', ARGV[2])
   redis.call('DEL', KEYS[1])
 end
-return n
+return 0
 `)
 
-// LockedFor returns how long the longest lock among keys still lasts. The
-// keys belong to different hash tags (an account and an IP), so they are
-// read by a pipeline of PTTLs rather than a script: still one round trip.
-func (ac *AttemptCounter) LockedFor(ctx context.Context, keys ...string) (time.Duration, error) {
-	if len(keys) == 0 {
-		return 0, nil
-	}
+// releaseAttempt takes one attempt back, never below zero, keeping the
+// counter's TTL (DECR does).
+// KEYS: counter.
+var releaseAttempt = rueidis.NewLuaScript(`
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
+  redis.call('DECR', KEYS[1])
+end
+return 0
+`)
+
+// Admit counts one attempt under key unless it is locked or full.
+func (ac *AttemptCounter) Admit(ctx context.Context, key string, limit int, lock time.Duration) (time.Duration, error) {
 	ctx, cancel := ac.c.bound(ctx)
 	defer cancel()
-	cmds := make(rueidis.Commands, len(keys))
-	for i, k := range keys {
-		cmds[i] = ac.c.rdb.B().Pttl().Key(ac.lockKey(k)).Build()
+	ms, err := admitAttempt.Exec(ctx, ac.c.rdb, []string{ac.countKey(key), ac.lockKey(key)}, []string{
+		strconv.Itoa(limit),
+		strconv.FormatInt(millis(lock), 10),
+	}).AsInt64()
+	if err != nil {
+		return 0, storeError("admit attempt", err)
 	}
-	var longest int64
-	for _, r := range ac.c.rdb.DoMulti(ctx, cmds...) {
-		// PTTL answers -2 for no lock; -1 (no expiry) cannot happen.
-		ms, err := r.AsInt64()
-		if err != nil {
-			return 0, storeError("read lock", err)
-		}
-		longest = max(longest, ms)
-	}
-	return time.Duration(longest) * time.Millisecond, nil
+	return time.Duration(ms) * time.Millisecond, nil
 }
 
-// Fail counts one failure for key and locks it at limit.
+// Fail locks key once its window holds limit attempts.
 func (ac *AttemptCounter) Fail(ctx context.Context, key string, limit int, lock time.Duration) error {
 	ctx, cancel := ac.c.bound(ctx)
 	defer cancel()
@@ -72,13 +85,21 @@ func (ac *AttemptCounter) Fail(ctx context.Context, key string, limit int, lock 
 	return storeError("count failure", err)
 }
 
-// Reset forgets the failures and the lock of key. Both keys share the key's
+// Release takes back one admitted attempt.
+func (ac *AttemptCounter) Release(ctx context.Context, key string) error {
+	ctx, cancel := ac.c.bound(ctx)
+	defer cancel()
+	err := releaseAttempt.Exec(ctx, ac.c.rdb, []string{ac.countKey(key)}, nil).Error()
+	return storeError("release attempt", err)
+}
+
+// Reset forgets the attempts and the lock of key. Both keys share the key's
 // hash tag, so one DEL removes them.
 func (ac *AttemptCounter) Reset(ctx context.Context, key string) error {
 	ctx, cancel := ac.c.bound(ctx)
 	defer cancel()
 	err := ac.c.rdb.Do(ctx, ac.c.rdb.B().Del().Key(ac.countKey(key), ac.lockKey(key)).Build()).Error()
-	return storeError("reset failures", err)
+	return storeError("reset attempts", err)
 }
 
 func (ac *AttemptCounter) countKey(key string) string { return ac.c.tagged("att", key) }

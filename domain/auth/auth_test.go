@@ -33,7 +33,6 @@ var policy = auth.Policy{
 		TokenTTL:       2 * time.Hour,
 		IdleTimeout:    time.Hour,
 		AbsoluteExpiry: 7 * 24 * time.Hour,
-		RefreshCodeTTL: 30 * time.Second,
 	},
 	SMSCode:     domain.CodePolicy{TTL: 2 * time.Minute, MaxAttempts: 5},
 	MailCode:    domain.CodePolicy{TTL: 15 * time.Minute, MaxAttempts: 5},

@@ -35,12 +35,13 @@ func (s *Service) Login(ctx context.Context, in PasswordLogin) (Login, error) {
 	}
 	ok, rehash, err := s.Hasher.Verify(ctx, in.Password, u.PasswordHash)
 	if err != nil {
+		s.Guard.Abandoned(ctx, account, in.Client.IP)
 		return Login{}, err
 	}
 	if !ok || !u.Active {
 		return Login{}, s.failLogin(ctx, u, account, domain.LoginEmail, in.Client)
 	}
-	if err := s.Guard.Clear(ctx, account); err != nil {
+	if err := s.Guard.Succeeded(ctx, account, in.Client.IP); err != nil {
 		return Login{}, err
 	}
 	if rehash {
@@ -50,8 +51,7 @@ func (s *Service) Login(ctx context.Context, in PasswordLogin) (Login, error) {
 }
 
 // admitByEmail finds the account a login names (nil when there is none) and
-// its lockout key, and refuses the attempt while the account or the client
-// IP is locked.
+// its lockout key, and admits the attempt (see lockout.Guard.Admit).
 func (s *Service) admitByEmail(ctx context.Context, email, ip string) (*domain.User, string, error) {
 	key := domain.EmailKey(email)
 	u, err := lookup(s.Users.ByEmailKey(ctx, key))
@@ -59,7 +59,7 @@ func (s *Service) admitByEmail(ctx context.Context, email, ip string) (*domain.U
 		return nil, "", err
 	}
 	account := lockout.AccountKey(u, "email:"+key)
-	return u, account, s.Guard.Check(ctx, account, ip)
+	return u, account, s.Guard.Admit(ctx, account, ip)
 }
 
 // rehash upgrades a hash made with outdated parameters. It is best effort:

@@ -103,10 +103,10 @@ func (s *Service) issue(sess domain.Session, now time.Time) (Login, error) {
 	return Login{Token: token, ExpiresAt: exp}, nil
 }
 
-// failLogin counts a failed login and answers LOGIN_INVALID. Known accounts
+// failLogin settles an admitted login as failed and answers LOGIN_INVALID. Known accounts
 // get a failed line in their history.
 func (s *Service) failLogin(ctx context.Context, u *domain.User, account string, method domain.LoginMethod, c domain.Client) error {
-	if err := s.Guard.Fail(ctx, account, c.IP); err != nil {
+	if err := s.Guard.Failed(ctx, account, c.IP); err != nil {
 		return err
 	}
 	if u != nil {

@@ -51,17 +51,18 @@ func (s *Service) LoginSMS(ctx context.Context, in SMSLogin) (Login, error) {
 		return Login{}, err
 	}
 	account := lockout.AccountKey(u, "phone:"+phone)
-	if err := s.Guard.Check(ctx, account, in.Client.IP); err != nil {
+	if err := s.Guard.Admit(ctx, account, in.Client.IP); err != nil {
 		return Login{}, err
 	}
 	err = s.Codes.Use(ctx, smsLoginKey(phone), "", in.Code, s.policy.SMSCode)
 	if err != nil && !errors.Is(err, domain.ErrCodeInvalid) {
+		s.Guard.Abandoned(ctx, account, in.Client.IP)
 		return Login{}, err
 	}
 	if err != nil || u == nil || !u.Active {
 		return Login{}, s.failLogin(ctx, u, account, domain.LoginSMS, in.Client)
 	}
-	if err := s.Guard.Clear(ctx, account); err != nil {
+	if err := s.Guard.Succeeded(ctx, account, in.Client.IP); err != nil {
 		return Login{}, err
 	}
 	return s.startSession(ctx, u, domain.LoginSMS, in.Client)

@@ -35,13 +35,14 @@ func (s *Service) LoginTOTP(ctx context.Context, in TOTPLogin) (Login, error) {
 	if ok {
 		ok, err = s.TOTP.UseSteps(ctx, u.ID, []int64{step}, s.policy.TOTP.UsedStepTTL())
 		if err != nil {
+			s.Guard.Abandoned(ctx, account, in.Client.IP)
 			return Login{}, err
 		}
 	}
 	if !ok {
 		return Login{}, s.failLogin(ctx, u, account, domain.LoginTOTP, in.Client)
 	}
-	if err := s.Guard.Clear(ctx, account); err != nil {
+	if err := s.Guard.Succeeded(ctx, account, in.Client.IP); err != nil {
 		return Login{}, err
 	}
 	return s.startSession(ctx, u, domain.LoginTOTP, in.Client)

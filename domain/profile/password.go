@@ -29,18 +29,22 @@ func (s *Service) ChangePassword(ctx context.Context, who domain.Claims, in Pass
 		return err
 	}
 	account := lockout.AccountKey(u, "")
-	if err := s.Guard.Check(ctx, account, in.Client.IP); err != nil {
+	if err := s.Guard.Admit(ctx, account, in.Client.IP); err != nil {
 		return err
 	}
 	ok, _, err := s.Hasher.Verify(ctx, in.Old, u.PasswordHash)
 	if err != nil {
+		s.Guard.Abandoned(ctx, account, in.Client.IP)
 		return err
 	}
 	if !ok {
-		if err := s.Guard.Fail(ctx, account, in.Client.IP); err != nil {
+		if err := s.Guard.Failed(ctx, account, in.Client.IP); err != nil {
 			return err
 		}
 		return domain.ErrPasswordInvalid
+	}
+	if err := s.Guard.Succeeded(ctx, account, in.Client.IP); err != nil {
+		return err
 	}
 	return s.setPassword(ctx, u, in.Password, who.SessionID, in.Client.Lang)
 }

@@ -168,10 +168,10 @@ func TestChangePasswordWrongOldCountsTowardLockout(t *testing.T) {
 		wantErr(t, err, domain.ErrPasswordInvalid)
 	}
 	// Every login of the account is now locked, from any IP.
-	err := e.guard.Check(ctx, lockout.AccountKey(u, ""), "198.51.100.1")
+	err := e.guard.Admit(ctx, lockout.AccountKey(u, ""), "198.51.100.1")
 	var de *domain.Error
 	if !errors.Is(err, domain.ErrLoginLocked) || !errors.As(err, &de) || de.RetryAfter <= 0 {
-		t.Fatalf("Guard.Check = %v, want LOGIN_LOCKED", err)
+		t.Fatalf("Guard.Admit = %v, want LOGIN_LOCKED", err)
 	}
 	// And so is the change itself, right old password included.
 	err = e.svc.ChangePassword(ctx, me, profile.PasswordChange{Old: password, Password: "brand-New-Pass-7", Client: client})

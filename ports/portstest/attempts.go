@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,110 +13,153 @@ import (
 
 // TestAttemptCounter runs the ports.AttemptCounter contract against h.
 func TestAttemptCounter(t *testing.T, h Harness[ports.AttemptCounter]) {
-	ctx := context.Background()
-
 	t.Run("the limit locks", func(t *testing.T) {
 		t.Parallel()
 		store, tl := h.New(t)
 		key := rand.Text()
 		const limit = 3
-		for range limit - 1 {
-			attemptFail(t, store, key, limit, suiteTTL)
+		for range limit {
+			attemptAdmitted(t, store, key, limit)
+			attemptFail(t, store, key, limit)
 		}
-		attemptUnlocked(t, store, key)
-		attemptFail(t, store, key, limit, suiteTTL)
-		checkDurationIn(t, "LockedFor", attemptLockedFor(t, store, key), suiteTTL-suiteMargin, suiteTTL)
+		checkDurationIn(t, "Admit while locked", attemptAdmit(t, store, key, limit), suiteTTL-suiteMargin, suiteTTL)
 
 		// The lock ends, and the count has started over.
 		tl.Advance(suiteTTL + suiteMargin)
-		attemptUnlocked(t, store, key)
 		for range limit - 1 {
-			attemptFail(t, store, key, limit, suiteTTL)
+			attemptAdmitted(t, store, key, limit)
+			attemptFail(t, store, key, limit)
 		}
-		attemptUnlocked(t, store, key)
-		attemptFail(t, store, key, limit, suiteTTL)
-		checkDurationIn(t, "LockedFor", attemptLockedFor(t, store, key), suiteTTL-suiteMargin, suiteTTL)
+		attemptAdmitted(t, store, key, limit)
+		attemptFail(t, store, key, limit)
+		checkDurationIn(t, "Admit while locked", attemptAdmit(t, store, key, limit), suiteTTL-suiteMargin, suiteTTL)
 	})
 
-	t.Run("the window starts at the first failure", func(t *testing.T) {
+	t.Run("the window starts at the first attempt", func(t *testing.T) {
 		t.Parallel()
 		store, tl := h.New(t)
 		key := rand.Text()
 		const limit = 3
-		attemptFail(t, store, key, limit, suiteTTL)
+		attemptAdmitted(t, store, key, limit)
+		attemptFail(t, store, key, limit)
 		tl.Advance(suiteTTL - suiteMargin)
-		attemptFail(t, store, key, limit, suiteTTL)
-		// The window of the first failure has closed: this one counts anew,
-		// although three failures came within less than one window.
+		attemptAdmitted(t, store, key, limit)
+		attemptFail(t, store, key, limit)
+		// The window of the first attempt has closed: the next ones count
+		// anew, although three came within less than one window.
 		tl.Advance(2 * suiteMargin)
-		attemptFail(t, store, key, limit, suiteTTL)
-		attemptUnlocked(t, store, key)
-		attemptFail(t, store, key, limit, suiteTTL)
-		attemptUnlocked(t, store, key)
-		attemptFail(t, store, key, limit, suiteTTL)
-		checkDurationIn(t, "LockedFor", attemptLockedFor(t, store, key), suiteTTL-suiteMargin, suiteTTL)
-	})
-
-	t.Run("the longest lock among keys", func(t *testing.T) {
-		t.Parallel()
-		store, _ := h.New(t)
-		short, long, free := rand.Text(), rand.Text(), rand.Text()
-		attemptFail(t, store, short, 1, suiteTTL)
-		attemptFail(t, store, long, 1, 2*suiteTTL)
-
-		checkDurationIn(t, "LockedFor", attemptLockedFor(t, store, short, free, long), 2*suiteTTL-suiteMargin, 2*suiteTTL)
-		checkDurationIn(t, "LockedFor", attemptLockedFor(t, store, free, short), suiteTTL-suiteMargin, suiteTTL)
-		attemptUnlocked(t, store, free)
-		attemptUnlocked(t, store)
-	})
-
-	t.Run("reset forgets failures and the lock", func(t *testing.T) {
-		t.Parallel()
-		store, _ := h.New(t)
-		key, other := rand.Text(), rand.Text()
-		const limit = 3
 		for range limit - 1 {
-			attemptFail(t, store, key, limit, suiteTTL)
-			attemptFail(t, store, other, limit, suiteTTL)
+			attemptAdmitted(t, store, key, limit)
+			attemptFail(t, store, key, limit)
 		}
-		attemptReset(t, store, key)
-		attemptFail(t, store, key, limit, suiteTTL)
-		attemptUnlocked(t, store, key)
-		attemptFail(t, store, other, limit, suiteTTL)
-		if attemptLockedFor(t, store, other) <= 0 {
-			t.Fatal("Reset of one key reset another")
+		attemptAdmitted(t, store, key, limit)
+		attemptFail(t, store, key, limit)
+		if attemptAdmit(t, store, key, limit) == 0 {
+			t.Fatal("not locked after limit failures in one window")
 		}
-
-		attemptReset(t, store, other)
-		attemptUnlocked(t, store, other)
-		attemptReset(t, store, rand.Text())
 	})
 
-	t.Run("parallel failures are all counted", func(t *testing.T) {
+	t.Run("attempts in flight count", func(t *testing.T) {
 		t.Parallel()
 		store, _ := h.New(t)
 		key := rand.Text()
+		const limit = 3
+		for range limit {
+			attemptAdmitted(t, store, key, limit)
+		}
+		checkDurationIn(t, "Admit when full", attemptAdmit(t, store, key, limit), time.Millisecond, suiteTTL)
+		// One of them succeeded: its place is free again, and no lock came.
+		attemptRelease(t, store, key)
+		attemptAdmitted(t, store, key, limit)
+	})
+
+	t.Run("release never goes below zero", func(t *testing.T) {
+		t.Parallel()
+		store, _ := h.New(t)
+		key := rand.Text()
+		attemptRelease(t, store, key)
+		attemptRelease(t, store, key)
+		attemptAdmitted(t, store, key, 1)
+		if attemptAdmit(t, store, key, 1) == 0 {
+			t.Fatal("Release on an empty key made room beyond the limit")
+		}
+	})
+
+	t.Run("reset forgets attempts and the lock", func(t *testing.T) {
+		t.Parallel()
+		store, _ := h.New(t)
+		key, other := rand.Text(), rand.Text()
+		const limit = 2
+		for range limit {
+			attemptAdmitted(t, store, key, limit)
+			attemptFail(t, store, key, limit)
+			attemptAdmitted(t, store, other, limit)
+			attemptFail(t, store, other, limit)
+		}
+		attemptReset(t, store, key)
+		attemptAdmitted(t, store, key, limit)
+		if attemptAdmit(t, store, other, limit) == 0 {
+			t.Fatal("Reset of one key reset another")
+		}
+		attemptReset(t, store, other)
+		attemptAdmitted(t, store, other, limit)
+		attemptReset(t, store, rand.Text())
+	})
+
+	t.Run("parallel attempts cannot pass the limit", func(t *testing.T) {
+		t.Parallel()
+		store, _ := h.New(t)
+		key := rand.Text()
+		const limit = 5
+		var admitted atomic.Int32
 		var wg sync.WaitGroup
-		for range raceGoroutines - 1 {
+		for range raceGoroutines {
 			wg.Go(func() {
-				if err := store.Fail(ctx, key, raceGoroutines, suiteTTL); err != nil {
-					t.Errorf("Fail: %v", err)
+				wait, err := store.Admit(context.Background(), key, limit, suiteTTL)
+				if err != nil {
+					t.Errorf("Admit: %v", err)
+				}
+				if wait == 0 {
+					admitted.Add(1)
 				}
 			})
 		}
 		wg.Wait()
-		attemptUnlocked(t, store, key)
-		attemptFail(t, store, key, raceGoroutines, suiteTTL)
-		if attemptLockedFor(t, store, key) <= 0 {
-			t.Error("not locked after as many parallel failures as the limit")
+		if n := admitted.Load(); n != limit {
+			t.Fatalf("%d of %d parallel attempts admitted, want %d", n, raceGoroutines, limit)
 		}
 	})
 }
 
-func attemptFail(t *testing.T, store ports.AttemptCounter, key string, limit int, lock time.Duration) {
+// attemptAdmit admits one attempt under a window of suiteTTL and returns
+// the wait (0 when admitted).
+func attemptAdmit(t *testing.T, store ports.AttemptCounter, key string, limit int) time.Duration {
 	t.Helper()
-	if err := store.Fail(context.Background(), key, limit, lock); err != nil {
+	wait, err := store.Admit(context.Background(), key, limit, suiteTTL)
+	if err != nil {
+		t.Fatalf("Admit: %v", err)
+	}
+	return wait
+}
+
+func attemptAdmitted(t *testing.T, store ports.AttemptCounter, key string, limit int) {
+	t.Helper()
+	if wait := attemptAdmit(t, store, key, limit); wait != 0 {
+		t.Fatalf("Admit refused with wait %v, want admitted", wait)
+	}
+}
+
+func attemptFail(t *testing.T, store ports.AttemptCounter, key string, limit int) {
+	t.Helper()
+	if err := store.Fail(context.Background(), key, limit, suiteTTL); err != nil {
 		t.Fatalf("Fail: %v", err)
+	}
+}
+
+func attemptRelease(t *testing.T, store ports.AttemptCounter, key string) {
+	t.Helper()
+	if err := store.Release(context.Background(), key); err != nil {
+		t.Fatalf("Release: %v", err)
 	}
 }
 
@@ -123,21 +167,5 @@ func attemptReset(t *testing.T, store ports.AttemptCounter, key string) {
 	t.Helper()
 	if err := store.Reset(context.Background(), key); err != nil {
 		t.Fatalf("Reset: %v", err)
-	}
-}
-
-func attemptLockedFor(t *testing.T, store ports.AttemptCounter, keys ...string) time.Duration {
-	t.Helper()
-	d, err := store.LockedFor(context.Background(), keys...)
-	if err != nil {
-		t.Fatalf("LockedFor: %v", err)
-	}
-	return d
-}
-
-func attemptUnlocked(t *testing.T, store ports.AttemptCounter, keys ...string) {
-	t.Helper()
-	if d := attemptLockedFor(t, store, keys...); d != 0 {
-		t.Fatalf("LockedFor(%q) = %v, want 0", keys, d)
 	}
 }
