@@ -17,11 +17,16 @@ type UserStore interface {
 	ByID(ctx context.Context, id string) (*domain.User, error)
 	ByEmailKey(ctx context.Context, emailKey string) (*domain.User, error)
 	ByPhone(ctx context.Context, phone string) (*domain.User, error)
-	// Update writes the editable fields of u (email, name, avatar, phone,
-	// password hash, TOTP secret, Lark binding, status) and sets UpdatedAt.
-	// It never touches the login count or history. It returns
+	// Update reads the account, lets change edit it, and writes back the
+	// editable fields (email and its key, name, avatar, phone, password
+	// hash, TOTP secret, Lark binding, status) with a new UpdatedAt, all in
+	// one atomic step, so that two updates of different fields never undo
+	// each other (a disable racing a password change must stay a disable).
+	// change must be quick and do no I/O; when it returns an error nothing
+	// is written and Update returns that error. The login count and history
+	// are never touched. It returns the account as written, or
 	// domain.ErrUserNotFound, domain.ErrEmailTaken or domain.ErrPhoneTaken.
-	Update(ctx context.Context, u *domain.User) error
+	Update(ctx context.Context, id string, change func(u *domain.User) error) (*domain.User, error)
 	// RecordLogin appends rec to the user's login history; a successful one
 	// also becomes the user's LastLogin and adds one to LoginCount.
 	RecordLogin(ctx context.Context, userID string, rec domain.LoginRecord) error

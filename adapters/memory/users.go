@@ -103,25 +103,30 @@ func (st *UserStore) ByPhone(_ context.Context, phone string) (*domain.User, err
 	return st.userGet(st.byPhone[phone])
 }
 
-// Update writes the editable fields of u and sets u.UpdatedAt; the login
-// count and last login stay as stored.
-func (st *UserStore) Update(_ context.Context, u *domain.User) error {
-	parsed, err := uuid.Parse(u.ID)
+// Update lets change edit a copy of the account and stores its editable
+// fields, all under the store's lock; the login count and last login stay
+// as stored.
+func (st *UserStore) Update(_ context.Context, id string, change func(u *domain.User) error) (*domain.User, error) {
+	parsed, err := uuid.Parse(id)
 	if err != nil {
-		return domain.ErrUserNotFound
+		return nil, domain.ErrUserNotFound
 	}
-	id := parsed.String()
+	id = parsed.String()
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	old, ok := st.users[id]
 	if !ok {
-		return domain.ErrUserNotFound
+		return nil, domain.ErrUserNotFound
+	}
+	u := userCopy(old)
+	if err := change(u); err != nil {
+		return nil, err
 	}
 	if u.EmailKey == "" {
-		return errors.New("memory: user has no email key")
+		return nil, errors.New("memory: user has no email key")
 	}
 	if err := st.userConflict(id, u); err != nil {
-		return err
+		return nil, err
 	}
 	next := userCopy(u)
 	next.ID = id
@@ -131,8 +136,7 @@ func (st *UserStore) Update(_ context.Context, u *domain.User) error {
 	st.userUnindex(old)
 	st.users[id] = next
 	st.userIndex(next)
-	u.UpdatedAt = next.UpdatedAt
-	return nil
+	return userCopy(next), nil
 }
 
 // RecordLogin counts a successful login and makes it the latest one. The

@@ -32,7 +32,7 @@ func TestUserStoreTimesComeFromTheClock(t *testing.T) {
 		t.Errorf("Create stamped %v, %v; want %v", u.CreatedAt, u.UpdatedAt, want)
 	}
 	clk.Advance(time.Hour)
-	if err := store.Update(t.Context(), u); err != nil {
+	if _, err := store.Update(t.Context(), u.ID, func(*domain.User) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	got, err := store.ByID(t.Context(), u.ID)

@@ -95,39 +95,59 @@ func (s *UserStore) ByPhone(ctx context.Context, phone string) (*domain.User, er
 	return s.one(ctx, "get user by phone", `SELECT `+userColumns+` FROM users WHERE phone = $1`, phone)
 }
 
-// Update writes the editable fields of u and sets u.UpdatedAt. The login
-// count and last login are left as stored, so a stale copy of the account
-// cannot roll them back.
-func (s *UserStore) Update(ctx context.Context, u *domain.User) error {
-	parsed, err := uuid.Parse(u.ID)
+// Update reads the account under a row lock (SELECT ... FOR UPDATE), lets
+// change edit it and writes the editable fields back in the same
+// transaction, so concurrent updates of different fields never undo each
+// other. The login count and last login are left as stored.
+func (s *UserStore) Update(ctx context.Context, id string, change func(u *domain.User) error) (*domain.User, error) {
+	parsed, err := uuid.Parse(id)
 	if err != nil {
-		return domain.ErrUserNotFound
+		return nil, domain.ErrUserNotFound
 	}
-	id := parsed.String()
-	row, err := s.toRow(id, u)
-	if err != nil {
-		return err
-	}
+	id = parsed.String()
 	ctx, cancel := s.db.withTimeout(ctx)
 	defer cancel()
-	var updated time.Time
-	err = s.db.pool.QueryRow(ctx, `
-		UPDATE users SET email = $2, email_key = $3, name = $4, avatar = $5, phone = $6,
-			password_hash = $7, totp_secret = $8, totp_key_id = $9, lark = $10, active = $11,
-			updated_at = now()
-		WHERE id = $1
-		RETURNING updated_at`,
-		id, u.Email, u.EmailKey, u.Name, u.Avatar, row.phone, u.PasswordHash,
-		row.totpSecret, row.totpKeyID, row.lark, u.Active,
-	).Scan(&updated)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return domain.ErrUserNotFound
+	var u *domain.User
+	var changeErr error
+	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
+		r, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return err
+		}
+		if u, err = s.decode(r); err != nil {
+			changeErr = err
+			return err
+		}
+		if err := change(u); err != nil {
+			changeErr = err
+			return err
+		}
+		row, err := s.toRow(id, u)
+		if err != nil {
+			changeErr = err
+			return err
+		}
+		return tx.QueryRow(ctx, `
+			UPDATE users SET email = $2, email_key = $3, name = $4, avatar = $5, phone = $6,
+				password_hash = $7, totp_secret = $8, totp_key_id = $9, lark = $10, active = $11,
+				updated_at = now()
+			WHERE id = $1
+			RETURNING updated_at`,
+			id, u.Email, u.EmailKey, u.Name, u.Avatar, row.phone, u.PasswordHash,
+			row.totpSecret, row.totpKeyID, row.lark, u.Active,
+		).Scan(&u.UpdatedAt)
+	})
+	switch {
+	case changeErr != nil:
+		return nil, changeErr
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, domain.ErrUserNotFound
+	case err != nil:
+		return nil, writeError("update user", err)
 	}
-	if err != nil {
-		return writeError("update user", err)
-	}
-	u.UpdatedAt = updated.UTC()
-	return nil
+	u.ID = id
+	u.UpdatedAt = u.UpdatedAt.UTC()
+	return u, nil
 }
 
 // RecordLogin appends rec to the history and, when it succeeded, makes it

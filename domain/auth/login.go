@@ -63,12 +63,19 @@ func (s *Service) admitByEmail(ctx context.Context, email, ip string) (*domain.U
 }
 
 // rehash upgrades a hash made with outdated parameters. It is best effort:
-// the login succeeds whether or not the new hash could be stored.
+// the login succeeds whether or not the new hash could be stored. The new
+// hash replaces only the one it was checked against, never a password set
+// meanwhile.
 func (s *Service) rehash(ctx context.Context, u *domain.User, password string) {
+	checked := u.PasswordHash
 	hash, err := s.Hasher.Hash(ctx, password)
 	if err == nil {
-		u.PasswordHash = hash
-		err = s.Users.Update(ctx, u)
+		_, err = s.Users.Update(ctx, u.ID, func(u *domain.User) error {
+			if u.PasswordHash == checked {
+				u.PasswordHash = hash
+			}
+			return nil
+		})
 	}
 	if err != nil {
 		s.Log.Warn("rehash password", "user", u.ID, "err", err)

@@ -68,8 +68,10 @@ func (s *Service) ResetPassword(ctx context.Context, in PasswordReset) error {
 	if err != nil {
 		return err
 	}
-	u.PasswordHash = hash
-	if err := s.Users.Update(ctx, u); err != nil {
+	if _, err := s.Users.Update(ctx, u.ID, func(u *domain.User) error {
+		u.PasswordHash = hash
+		return nil
+	}); err != nil {
 		return err
 	}
 	if err := s.Sessions.DeleteAllForUser(ctx, u.ID, ""); err != nil {

@@ -99,12 +99,11 @@ func (s *Service) Bind(ctx context.Context, who domain.Claims, in Binding) error
 	if !fresh {
 		return domain.ErrTOTPInvalid
 	}
-	u, err := s.Users.ByID(ctx, who.UserID)
+	u, err := s.Users.Update(ctx, who.UserID, func(u *domain.User) error {
+		u.TOTPSecret = pending
+		return nil
+	})
 	if err != nil {
-		return err
-	}
-	u.TOTPSecret = pending
-	if err := s.Users.Update(ctx, u); err != nil {
 		return err
 	}
 	if err := s.TOTP.DeletePending(ctx, u.ID); err != nil {

@@ -75,8 +75,10 @@ func (s *Service) SetActive(ctx context.Context, email string, active bool) erro
 	if err != nil {
 		return err
 	}
-	u.Active = active
-	if err := s.Users.Update(ctx, u); err != nil {
+	if _, err := s.Users.Update(ctx, u.ID, func(u *domain.User) error {
+		u.Active = active
+		return nil
+	}); err != nil {
 		return err
 	}
 	if active {

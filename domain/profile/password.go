@@ -56,8 +56,11 @@ func (s *Service) setPassword(ctx context.Context, u *domain.User, password, kee
 	if err != nil {
 		return err
 	}
-	u.PasswordHash = hash
-	if err := s.Users.Update(ctx, u); err != nil {
+	u, err = s.Users.Update(ctx, u.ID, func(u *domain.User) error {
+		u.PasswordHash = hash
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	if err := s.Sessions.DeleteAllForUser(ctx, u.ID, keep); err != nil {

@@ -51,12 +51,11 @@ func (s *Service) BindPhone(ctx context.Context, who domain.Claims, in PhoneBind
 	if err := s.Codes.Use(ctx, bindKey(who), phone, in.Code, s.policy.BindCode); err != nil {
 		return err
 	}
-	u, err := s.Users.ByID(ctx, who.UserID)
+	u, err := s.Users.Update(ctx, who.UserID, func(u *domain.User) error {
+		u.Phone = phone
+		return nil
+	})
 	if err != nil {
-		return err
-	}
-	u.Phone = phone
-	if err := s.Users.Update(ctx, u); err != nil {
 		return err
 	}
 	return s.notify(ctx, u, domain.MailPhoneChanged, in.Client.Lang)

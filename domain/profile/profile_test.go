@@ -312,9 +312,12 @@ func TestRemove(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	u := e.create(t, "alice@example.com", "+8613800138000")
-	u.TOTPSecret = "JBSWY3DPEHPK3PXP"
-	u.Lark = &domain.LarkProfile{Name: "A", OpenID: "ou_1"}
-	if err := e.users.Update(ctx, u); err != nil {
+	u, err := e.users.Update(ctx, u.ID, func(u *domain.User) error {
+		u.TOTPSecret = "JBSWY3DPEHPK3PXP"
+		u.Lark = &domain.LarkProfile{Name: "A", OpenID: "ou_1"}
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	me := e.session(t, u, "mine")

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"context"
+	"errors"
 
 	"github.com/gatehouse/gatehouse/domain"
 )
@@ -9,32 +10,47 @@ import (
 // Remove unbinds the phone, TOTP or Lark from the caller's account. Removing
 // something not bound succeeds and changes nothing.
 func (s *Service) Remove(ctx context.Context, who domain.Claims, key string, c domain.Client) error {
-	u, err := s.Users.ByID(ctx, who.UserID)
-	if err != nil {
-		return err
-	}
-	var kind domain.MailKind
+	var (
+		kind   domain.MailKind
+		remove func(u *domain.User) bool // clears the field, reports whether it was set
+	)
 	switch key {
 	case "phone":
-		if u.Phone == "" {
-			return nil
+		kind, remove = domain.MailPhoneRemoved, func(u *domain.User) bool {
+			was := u.Phone != ""
+			u.Phone = ""
+			return was
 		}
-		u.Phone, kind = "", domain.MailPhoneRemoved
 	case "totp":
-		if u.TOTPSecret == "" {
-			return nil
+		kind, remove = domain.MailTOTPRemoved, func(u *domain.User) bool {
+			was := u.TOTPSecret != ""
+			u.TOTPSecret = ""
+			return was
 		}
-		u.TOTPSecret, kind = "", domain.MailTOTPRemoved
 	case "lark":
-		if u.Lark == nil {
-			return nil
+		kind, remove = domain.MailLarkRemoved, func(u *domain.User) bool {
+			was := u.Lark != nil
+			u.Lark = nil
+			return was
 		}
-		u.Lark, kind = nil, domain.MailLarkRemoved
 	default:
 		return domain.Invalid("key must be phone, totp or lark")
 	}
-	if err := s.Users.Update(ctx, u); err != nil {
+	u, err := s.Users.Update(ctx, who.UserID, func(u *domain.User) error {
+		if !remove(u) {
+			return errUnchanged
+		}
+		return nil
+	})
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	return s.notify(ctx, u, kind, c.Lang)
 }
+
+// errUnchanged stops an update that would change nothing, so an account's
+// update time and notices only move when something did.
+var errUnchanged = errors.New("nothing to change")

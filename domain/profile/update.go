@@ -2,6 +2,7 @@ package profile
 
 import (
 	"context"
+	"errors"
 
 	"github.com/gatehouse/gatehouse/domain"
 )
@@ -26,11 +27,7 @@ type Update struct {
 // Update changes one field of the caller's profile. A new email must be free
 // (EMAIL_TAKEN otherwise), and a notice goes to the old address.
 func (s *Service) Update(ctx context.Context, who domain.Claims, in Update) error {
-	u, err := s.Users.ByID(ctx, who.UserID)
-	if err != nil {
-		return err
-	}
-	oldEmail := u.Email
+	var set func(u *domain.User) error
 	switch in.Key {
 	case FieldEmail:
 		if in.Email == nil {
@@ -40,10 +37,13 @@ func (s *Service) Update(ctx context.Context, who domain.Claims, in Update) erro
 		if err != nil {
 			return err
 		}
-		if email == u.Email {
+		set = func(u *domain.User) error {
+			if email == u.Email {
+				return errUnchanged
+			}
+			u.Email, u.EmailKey = email, domain.EmailKey(email)
 			return nil
 		}
-		u.Email, u.EmailKey = email, domain.EmailKey(email)
 	case FieldName:
 		if in.Name == nil || *in.Name == "" {
 			return domain.Invalid("name is required when key is Name")
@@ -51,7 +51,7 @@ func (s *Service) Update(ctx context.Context, who domain.Claims, in Update) erro
 		if err := domain.ValidateName(*in.Name); err != nil {
 			return err
 		}
-		u.Name = *in.Name
+		set = func(u *domain.User) error { u.Name = *in.Name; return nil }
 	case FieldAvatar:
 		if in.Avatar == nil {
 			return domain.Invalid("avatar is required when key is Avatar")
@@ -59,11 +59,19 @@ func (s *Service) Update(ctx context.Context, who domain.Claims, in Update) erro
 		if err := domain.ValidateAvatar(*in.Avatar); err != nil {
 			return err
 		}
-		u.Avatar = *in.Avatar
+		set = func(u *domain.User) error { u.Avatar = *in.Avatar; return nil }
 	default:
 		return domain.Invalid("key must be Email, Name or Avatar")
 	}
-	if err := s.Users.Update(ctx, u); err != nil {
+	var oldEmail string
+	u, err := s.Users.Update(ctx, who.UserID, func(u *domain.User) error {
+		oldEmail = u.Email
+		return set(u)
+	})
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	if u.Email != oldEmail {

@@ -1,6 +1,7 @@
 package portstest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -91,7 +92,7 @@ func TestUserStore(t *testing.T, newStore func(t *testing.T) ports.UserStore) {
 		u = userNew(2)
 		userCreate(t, store, u)
 		u.EmailKey = ""
-		if err := store.Update(t.Context(), u); err == nil {
+		if err := userWrite(t.Context(), store, u); err == nil {
 			t.Error("Update to an empty email key succeeded")
 		}
 	})
@@ -141,11 +142,11 @@ func TestUserStore(t *testing.T, newStore func(t *testing.T) ports.UserStore) {
 		}
 		ghost := userNew(2)
 		ghost.ID = uuid.Must(uuid.NewV7()).String()
-		if err := store.Update(ctx, ghost); !errors.Is(err, domain.ErrUserNotFound) {
+		if err := userWrite(ctx, store, ghost); !errors.Is(err, domain.ErrUserNotFound) {
 			t.Errorf("Update of an unknown account = %v, want ErrUserNotFound", err)
 		}
 		ghost.ID = "not-a-uuid"
-		if err := store.Update(ctx, ghost); !errors.Is(err, domain.ErrUserNotFound) {
+		if err := userWrite(ctx, store, ghost); !errors.Is(err, domain.ErrUserNotFound) {
 			t.Errorf("Update of a malformed id = %v, want ErrUserNotFound", err)
 		}
 		for _, id := range []string{uuid.Must(uuid.NewV7()).String(), "not-a-uuid"} {
@@ -184,7 +185,7 @@ func TestUserStore(t *testing.T, newStore func(t *testing.T) ports.UserStore) {
 		want := userClone(b)
 		b.Email, b.EmailKey = strings.ToUpper(a.Email), a.EmailKey
 		b.Name = "not written"
-		if err := store.Update(t.Context(), b); !errors.Is(err, domain.ErrEmailTaken) {
+		if err := userWrite(t.Context(), store, b); !errors.Is(err, domain.ErrEmailTaken) {
 			t.Fatalf("Update to a taken email = %v, want ErrEmailTaken", err)
 		}
 		userMustEqual(t, "refused account", userByID(t, store, b.ID), want)
@@ -219,7 +220,7 @@ func TestUserStore(t *testing.T, newStore func(t *testing.T) ports.UserStore) {
 		userCreate(t, store, b)
 		want := userClone(b)
 		b.Phone = a.Phone
-		if err := store.Update(t.Context(), b); !errors.Is(err, domain.ErrPhoneTaken) {
+		if err := userWrite(t.Context(), store, b); !errors.Is(err, domain.ErrPhoneTaken) {
 			t.Fatalf("Update to a taken phone = %v, want ErrPhoneTaken", err)
 		}
 		userMustEqual(t, "refused account", userByID(t, store, b.ID), want)
@@ -388,6 +389,46 @@ func TestUserStore(t *testing.T, newStore func(t *testing.T) ports.UserStore) {
 		}
 	})
 
+	t.Run("parallel updates never undo each other", func(t *testing.T) {
+		t.Parallel()
+		store := newStore(t)
+		u := userNew(1)
+		userCreate(t, store, u)
+		var wg sync.WaitGroup
+		for range raceGoroutines {
+			wg.Go(func() {
+				// A read-modify-write that only holds if each one sees the
+				// write of the one before.
+				if _, err := store.Update(t.Context(), u.ID, func(x *domain.User) error {
+					x.Name += "x"
+					return nil
+				}); err != nil {
+					t.Errorf("Update = %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if got := userByID(t, store, u.ID).Name; got != u.Name+strings.Repeat("x", raceGoroutines) {
+			t.Fatalf("name after %d parallel appends = %q", raceGoroutines, got)
+		}
+	})
+
+	t.Run("a refused change writes nothing", func(t *testing.T) {
+		t.Parallel()
+		store := newStore(t)
+		u := userNew(1)
+		userCreate(t, store, u)
+		stop := errors.New("stop")
+		_, err := store.Update(t.Context(), u.ID, func(x *domain.User) error {
+			x.Name = "not written"
+			return stop
+		})
+		if !errors.Is(err, stop) {
+			t.Fatalf("Update = %v, want the change's error", err)
+		}
+		userMustEqual(t, "after a refused change", userByID(t, store, u.ID), u)
+	})
+
 	t.Run("ping", func(t *testing.T) {
 		t.Parallel()
 		if err := newStore(t).Ping(t.Context()); err != nil {
@@ -455,9 +496,22 @@ func userCreate(t *testing.T, store ports.UserStore, u *domain.User) {
 
 func userUpdate(t *testing.T, store ports.UserStore, u *domain.User) {
 	t.Helper()
-	if err := store.Update(t.Context(), u); err != nil {
+	if err := userWrite(t.Context(), store, u); err != nil {
 		t.Fatalf("Update(%s) = %v", u.Email, err)
 	}
+}
+
+// userWrite stores every editable field of u through Update, and takes the
+// stored update time back into u.
+func userWrite(ctx context.Context, store ports.UserStore, u *domain.User) error {
+	got, err := store.Update(ctx, u.ID, func(x *domain.User) error {
+		*x = *userClone(u)
+		return nil
+	})
+	if err == nil {
+		u.UpdatedAt = got.UpdatedAt
+	}
+	return err
 }
 
 func userRecord(t *testing.T, store ports.UserStore, id string, rec domain.LoginRecord) {
