@@ -12,9 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/redis/rueidis"
-
 	"github.com/gatehouse/gatehouse/adapters/clock"
 	"github.com/gatehouse/gatehouse/domain/profile"
 	"github.com/gatehouse/gatehouse/internal/app"
@@ -46,13 +43,7 @@ func newBenchEnv(tb testing.TB, m mode) *benchEnv {
 	if m == memoryMode {
 		a, cleanup, err = app.InMemory(cfg, log, clock.System{})
 	} else {
-		if testDatabaseURL() == "skip" || testRedisURL() == "skip" {
-			tb.Skip("GATEHOUSE_TEST_DATABASE_URL or GATEHOUSE_TEST_REDIS_URL is skip")
-		}
-		cfg.DatabaseURL = benchSchema(tb)
-		cfg.RedisURL = testRedisURL()
-		cfg.RedisKeyPrefix = benchPrefix(tb)
-		cfg.MigrateOnStart = true
+		useRealStores(tb, &cfg)
 		a, cleanup, err = app.Persistent(ctx, cfg, log, clock.System{})
 	}
 	if err != nil {
@@ -74,68 +65,6 @@ func newBenchEnv(tb testing.TB, m mode) *benchEnv {
 	tr.MaxIdleConns = 256
 	tr.MaxIdleConnsPerHost = 256
 	return &benchEnv{url: srv.URL, cfg: cfg, client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
-}
-
-func benchSchema(tb testing.TB) string {
-	tb.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, testDatabaseURL())
-	if err != nil {
-		tb.Fatalf("PostgreSQL: %v", err)
-	}
-	name := "gh_b_" + randomHex(6)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{name}.Sanitize()); err != nil {
-		tb.Fatal(err)
-	}
-	conn.Close(ctx)
-	tb.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, testDatabaseURL())
-		if err != nil {
-			return
-		}
-		defer conn.Close(ctx)
-		_, _ = conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{name}.Sanitize()+" CASCADE")
-	})
-	u, err := url.Parse(testDatabaseURL())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-func benchPrefix(tb testing.TB) string {
-	tb.Helper()
-	prefix := "gh_b_" + randomHex(6) + ":"
-	tb.Cleanup(func() {
-		opt, err := rueidis.ParseURL(testRedisURL())
-		if err != nil {
-			return
-		}
-		opt.DisableCache = true
-		c, err := rueidis.NewClient(opt)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		ctx := context.Background()
-		var cursor uint64
-		for {
-			entry, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
-			if err != nil {
-				return
-			}
-			if len(entry.Elements) > 0 {
-				c.Do(ctx, c.B().Unlink().Key(entry.Elements...).Build())
-			}
-			if cursor = entry.Cursor; cursor == 0 {
-				return
-			}
-		}
-	})
-	return prefix
 }
 
 // browserClient loads GET / so its jar holds the XSRF cookie, and returns

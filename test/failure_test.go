@@ -1,164 +1,28 @@
 package test
 
 import (
-	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/adapters/jwt"
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/storetest"
 )
-
-// tcpProxy forwards loopback connections to a store. cut closes every
-// connection and refuses new ones (accepted then closed at once) until
-// restore, which is how an outage of the store looks to Gatehouse.
-type tcpProxy struct {
-	t      *testing.T
-	ln     net.Listener
-	target string
-
-	mu    sync.Mutex
-	down  bool
-	hang  bool // blackhole: keep connections open, forward nothing
-	conns map[net.Conn]struct{}
-	hung  []net.Conn // accepted while blackholed: never reached the store
-}
-
-func newTCPProxy(t *testing.T, target string) *tcpProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &tcpProxy{t: t, ln: ln, target: target, conns: map[net.Conn]struct{}{}}
-	go p.serve()
-	t.Cleanup(p.close)
-	return p
-}
-
-func (p *tcpProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *tcpProxy) serve() {
-	for {
-		in, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		down, hang := p.down, p.hang
-		if hang {
-			p.conns[in] = struct{}{}
-			p.hung = append(p.hung, in)
-		}
-		p.mu.Unlock()
-		if hang {
-			go p.pipe(io.Discard, in)
-			continue
-		}
-		if down {
-			in.Close()
-			continue
-		}
-		out, err := net.DialTimeout("tcp", p.target, 2*time.Second)
-		if err != nil {
-			in.Close()
-			continue
-		}
-		p.mu.Lock()
-		if p.down { // cut while dialling
-			p.mu.Unlock()
-			in.Close()
-			out.Close()
-			continue
-		}
-		p.conns[in] = struct{}{}
-		p.conns[out] = struct{}{}
-		p.mu.Unlock()
-		go p.pipe(in, out)
-		go p.pipe(out, in)
-	}
-}
-
-func (p *tcpProxy) pipe(dst io.Writer, src net.Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			p.mu.Lock()
-			hang := p.hang
-			p.mu.Unlock()
-			if !hang { // a blackhole swallows the bytes
-				if _, werr := dst.Write(buf[:n]); werr != nil {
-					break
-				}
-			}
-		}
-		if err != nil {
-			break
-		}
-	}
-	src.Close()
-	p.mu.Lock()
-	delete(p.conns, src)
-	if c, ok := dst.(net.Conn); ok {
-		c.Close()
-		delete(p.conns, c)
-	}
-	p.mu.Unlock()
-}
-
-// blackhole keeps every connection open but forwards nothing, as a store
-// that hangs (or a network that drops packets) looks.
-func (p *tcpProxy) blackhole() {
-	p.mu.Lock()
-	p.hang = true
-	p.mu.Unlock()
-}
-
-// cut drops every open connection and refuses new ones.
-func (p *tcpProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = true
-	for c := range p.conns {
-		c.Close()
-		delete(p.conns, c)
-	}
-}
-
-// restore lets connections through again.
-func (p *tcpProxy) restore() {
-	p.mu.Lock()
-	p.down, p.hang = false, false
-	// Connections opened during a blackhole never reached the store; they
-	// end as a reset would end them (pgx's cancel requests wait on them).
-	for _, c := range p.hung {
-		c.Close()
-	}
-	p.hung = nil
-	p.mu.Unlock()
-}
-
-func (p *tcpProxy) close() {
-	p.ln.Close()
-	p.cut()
-}
 
 // storeProxy puts a proxy in front of Redis (which="redis") or PostgreSQL
 // and a 500ms store timeout into the configuration.
-func storeProxy(t *testing.T, which string, p **tcpProxy) func(*config.Config) {
+func storeProxy(t *testing.T, which string, p **storetest.Proxy) func(*config.Config) {
 	return func(cfg *config.Config) {
 		raw, port := &cfg.DatabaseURL, "5432"
 		if which == "redis" {
 			raw, port = &cfg.RedisURL, "6379"
 		}
 		u, target := hostPort(t, *raw, port)
-		*p = newTCPProxy(t, target)
-		u.Host = (*p).addr()
+		*p = storetest.NewProxy(t, target)
+		u.Host = (*p).Addr()
 		*raw = u.String()
 		cfg.StoreTimeout = 500 * time.Millisecond
 	}
@@ -167,14 +31,13 @@ func storeProxy(t *testing.T, which string, p **tcpProxy) func(*config.Config) {
 // TestRedisBlackholeOutage is the outage that only a timeout ends: Redis
 // stops answering but no connection breaks.
 func TestRedisBlackholeOutage(t *testing.T) {
-	skipWithoutStores(t)
-	var p *tcpProxy
+	var p *storetest.Proxy
 	e := newEnv(t, persistentMode, storeProxy(t, "redis", &p))
 	e.createUser(alice, alicePass, "")
 	c := e.browser()
 	c.login(alice, alicePass)
 
-	p.blackhole()
+	p.Blackhole()
 	expect(t, timed(t, "GET /verify", func() *response { return c.get("/verify") }), http.StatusServiceUnavailable, "UNAVAILABLE")
 	r := timed(t, "GET /readyz", func() *response { return c.get("/readyz") })
 	expect(t, r, http.StatusServiceUnavailable, "UNAVAILABLE")
@@ -186,20 +49,19 @@ func TestRedisBlackholeOutage(t *testing.T) {
 	})
 	expect(t, r, http.StatusServiceUnavailable, "UNAVAILABLE")
 
-	p.restore()
+	p.Restore()
 	eventually(t, 10*time.Second, "/verify after Redis answers again", func() bool { return c.get("/verify").status == http.StatusNoContent })
 }
 
 // TestPostgresBlackholeOutage: PostgreSQL stops answering, nothing breaks.
 func TestPostgresBlackholeOutage(t *testing.T) {
-	skipWithoutStores(t)
-	var p *tcpProxy
+	var p *storetest.Proxy
 	e := newEnv(t, persistentMode, storeProxy(t, "postgres", &p))
 	e.createUser(alice, alicePass, "")
 	c := e.browser()
 	c.login(alice, alicePass)
 
-	p.blackhole()
+	p.Blackhole()
 	expect(t, timed(t, "GET /user", func() *response { return c.get("/user") }), http.StatusServiceUnavailable, "UNAVAILABLE")
 	r := timed(t, "GET /readyz", func() *response { return c.get("/readyz") })
 	expect(t, r, http.StatusServiceUnavailable, "UNAVAILABLE")
@@ -211,7 +73,7 @@ func TestPostgresBlackholeOutage(t *testing.T) {
 	})
 	expect(t, r, http.StatusServiceUnavailable, "UNAVAILABLE")
 
-	p.restore()
+	p.Restore()
 	eventually(t, 10*time.Second, "/user after PostgreSQL answers again", func() bool { return c.get("/user").status == http.StatusOK })
 	eventually(t, 5*time.Second, "/readyz after PostgreSQL answers again", func() bool { return c.get("/readyz").status == http.StatusOK })
 }
@@ -229,13 +91,6 @@ func hostPort(t *testing.T, raw, def string) (*url.URL, string) {
 		h = net.JoinHostPort(u.Hostname(), def)
 	}
 	return u, h
-}
-
-func skipWithoutStores(t *testing.T) {
-	t.Helper()
-	if testDatabaseURL() == "skip" || testRedisURL() == "skip" {
-		t.Skip("GATEHOUSE_TEST_DATABASE_URL or GATEHOUSE_TEST_REDIS_URL is skip")
-	}
 }
 
 // eventually polls fn until it reports true or the deadline passes.
@@ -266,21 +121,14 @@ func timed(t *testing.T, what string, fn func() *response) *response {
 }
 
 func TestRedisOutage(t *testing.T) {
-	skipWithoutStores(t)
-	var p *tcpProxy
-	e := newEnv(t, persistentMode, func(cfg *config.Config) {
-		u, target := hostPort(t, cfg.RedisURL, "6379")
-		p = newTCPProxy(t, target)
-		u.Host = p.addr()
-		cfg.RedisURL = u.String()
-		cfg.StoreTimeout = 500 * time.Millisecond
-	})
+	var p *storetest.Proxy
+	e := newEnv(t, persistentMode, storeProxy(t, "redis", &p))
 	e.createUser(alice, alicePass, "")
 	c := e.browser()
 	c.login(alice, alicePass)
 	expect(t, c.get("/verify"), http.StatusNoContent, "")
 
-	p.cut()
+	p.Cut()
 	expect(t, timed(t, "GET /verify", func() *response { return c.get("/verify") }), http.StatusServiceUnavailable, "UNAVAILABLE")
 	r := timed(t, "GET /readyz", func() *response { return c.get("/readyz") })
 	expect(t, r, http.StatusServiceUnavailable, "UNAVAILABLE")
@@ -295,28 +143,21 @@ func TestRedisOutage(t *testing.T) {
 		expect(t, r, http.StatusServiceUnavailable, "UNAVAILABLE")
 	}
 
-	p.restore()
+	p.Restore()
 	eventually(t, 10*time.Second, "/verify after Redis is back", func() bool { return c.get("/verify").status == http.StatusNoContent })
 	eventually(t, 5*time.Second, "/readyz after Redis is back", func() bool { return c.get("/readyz").status == http.StatusOK })
 	other.login(alice, alicePass)
 }
 
 func TestPostgresOutage(t *testing.T) {
-	skipWithoutStores(t)
-	var p *tcpProxy
-	e := newEnv(t, persistentMode, func(cfg *config.Config) {
-		u, target := hostPort(t, cfg.DatabaseURL, "5432")
-		p = newTCPProxy(t, target)
-		u.Host = p.addr()
-		cfg.DatabaseURL = u.String()
-		cfg.StoreTimeout = 500 * time.Millisecond
-	})
+	var p *storetest.Proxy
+	e := newEnv(t, persistentMode, storeProxy(t, "postgres", &p))
 	e.createUser(alice, alicePass, "")
 	c := e.browser()
 	c.login(alice, alicePass)
 	expect(t, c.get("/user"), http.StatusOK, "")
 
-	p.cut()
+	p.Cut()
 	expect(t, timed(t, "GET /user", func() *response { return c.get("/user") }), http.StatusServiceUnavailable, "UNAVAILABLE")
 	r := timed(t, "GET /readyz", func() *response { return c.get("/readyz") })
 	expect(t, r, http.StatusServiceUnavailable, "UNAVAILABLE")
@@ -331,7 +172,7 @@ func TestPostgresOutage(t *testing.T) {
 		expect(t, r, http.StatusServiceUnavailable, "UNAVAILABLE")
 	}
 
-	p.restore()
+	p.Restore()
 	eventually(t, 10*time.Second, "/user after PostgreSQL is back", func() bool { return c.get("/user").status == http.StatusOK })
 	eventually(t, 5*time.Second, "/readyz after PostgreSQL is back", func() bool { return c.get("/readyz").status == http.StatusOK })
 	other.login(alice, alicePass)
@@ -365,7 +206,6 @@ func (e *env) bearer(tok string) *client {
 }
 
 func TestRestartLosesNothing(t *testing.T) {
-	skipWithoutStores(t)
 	first := newEnv(t, persistentMode, fixedKey(t))
 	first.createUser(alice, alicePass, alicePhone)
 	c := first.browser()
@@ -390,7 +230,6 @@ func TestRestartLosesNothing(t *testing.T) {
 }
 
 func TestTwoProcessesAsOneService(t *testing.T) {
-	skipWithoutStores(t)
 	a := newEnv(t, persistentMode, fixedKey(t))
 	b := a.twin()
 	a.createUser(alice, alicePass, "")

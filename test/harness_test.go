@@ -7,8 +7,6 @@ package test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,13 +20,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/redis/rueidis"
-
 	"github.com/gatehouse/gatehouse/adapters/clock"
 	"github.com/gatehouse/gatehouse/domain/profile"
 	"github.com/gatehouse/gatehouse/internal/app"
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/storetest"
 	"github.com/gatehouse/gatehouse/internal/testinbox"
 )
 
@@ -46,28 +42,15 @@ const (
 	persistentMode mode = "postgres+redis"
 )
 
-func testDatabaseURL() string {
-	if v := os.Getenv("GATEHOUSE_TEST_DATABASE_URL"); v != "" {
-		return v
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
-
-func testRedisURL() string {
-	if v := os.Getenv("GATEHOUSE_TEST_REDIS_URL"); v != "" {
-		return v
-	}
-	return "redis://127.0.0.1:6379/0"
-}
-
 // eachMode runs fn once per store mode. The persistent mode skips only when
-// a test URL is explicitly "skip".
+// a test URL is explicitly "skip" (see storetest).
 func eachMode(t *testing.T, fn func(t *testing.T, m mode)) {
 	t.Helper()
 	for _, m := range []mode{memoryMode, persistentMode} {
 		t.Run(string(m), func(t *testing.T) {
-			if m == persistentMode && (testDatabaseURL() == "skip" || testRedisURL() == "skip") {
-				t.Skip("GATEHOUSE_TEST_DATABASE_URL or GATEHOUSE_TEST_REDIS_URL is skip")
+			if m == persistentMode {
+				storetest.DatabaseURL(t)
+				storetest.RedisURL(t)
 			}
 			fn(t, m)
 		})
@@ -110,10 +93,7 @@ func newEnv(t *testing.T, m mode, tweak func(*config.Config)) *env {
 	e := &env{t: t, mode: m, sms: testinbox.NewSMSInbox(t, webhookSecret), mail: testinbox.NewMailInbox(t)}
 	e.cfg = testConfig(e.sms, e.mail)
 	if m == persistentMode {
-		e.cfg.DatabaseURL = newSchema(t)
-		e.cfg.RedisURL = testRedisURL()
-		e.cfg.RedisKeyPrefix = newRedisPrefix(t)
-		e.cfg.MigrateOnStart = true
+		useRealStores(t, &e.cfg)
 	}
 	if tweak != nil {
 		tweak(&e.cfg)
@@ -163,79 +143,14 @@ func (e *env) start() {
 	})
 }
 
-// newSchema makes a fresh PostgreSQL schema for one test and returns a URL
-// whose connections use it.
-func newSchema(t *testing.T) string {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, testDatabaseURL())
-	if err != nil {
-		t.Fatalf("PostgreSQL at GATEHOUSE_TEST_DATABASE_URL: %v", err)
-	}
-	name := "gh_t_" + randomHex(6)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close(ctx)
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, testDatabaseURL())
-		if err != nil {
-			t.Errorf("drop schema: %v", err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(testDatabaseURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// newRedisPrefix returns a key prefix of one test and deletes its keys after.
-func newRedisPrefix(t *testing.T) string {
-	t.Helper()
-	prefix := "gh_t_" + randomHex(6) + ":"
-	opt, err := rueidis.ParseURL(testRedisURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt.DisableCache = true
-	c, err := rueidis.NewClient(opt)
-	if err != nil {
-		t.Fatalf("Redis at GATEHOUSE_TEST_REDIS_URL: %v", err)
-	}
-	t.Cleanup(func() {
-		defer c.Close()
-		ctx := context.Background()
-		var cursor uint64
-		for {
-			entry, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(prefix+"*").Count(500).Build()).AsScanEntry()
-			if err != nil {
-				t.Errorf("clean redis keys: %v", err)
-				return
-			}
-			if len(entry.Elements) > 0 {
-				c.Do(ctx, c.B().Unlink().Key(entry.Elements...).Build())
-			}
-			if cursor = entry.Cursor; cursor == 0 {
-				return
-			}
-		}
-	})
-	return prefix
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+// useRealStores points cfg at a fresh PostgreSQL schema, migrated at start,
+// and a fresh Redis key prefix, both removed when tb ends.
+func useRealStores(tb testing.TB, cfg *config.Config) {
+	tb.Helper()
+	cfg.DatabaseURL, _ = storetest.Schema(tb)
+	cfg.RedisURL = storetest.RedisURL(tb)
+	cfg.RedisKeyPrefix = storetest.RedisPrefix(tb)
+	cfg.MigrateOnStart = true
 }
 
 // advance moves time forward: the fake clock in memory mode. Tests that need

@@ -7,49 +7,27 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/gatehouse/gatehouse/domain"
+	"github.com/gatehouse/gatehouse/internal/storetest"
 )
 
-// testDatabaseURL is the database the tests use. They run unless it is set
-// to "skip": a missing database must fail CI, not pass it silently.
-func testDatabaseURL(t testing.TB) string {
-	t.Helper()
-	url := os.Getenv("GATEHOUSE_TEST_DATABASE_URL")
-	if url == "" {
-		url = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	if url == "skip" {
-		t.Skip("GATEHOUSE_TEST_DATABASE_URL=skip")
-	}
-	return url
-}
-
-// openTestDB opens the test database in a schema of its own, migrated up
-// unless migrate is false, and drops the schema when the test ends.
+// openTestDB opens the test database in a schema of its own (see
+// storetest.Schema), migrated up unless migrate is false.
 func openTestDB(t testing.TB, migrate bool) *DB {
 	t.Helper()
-	schema := "gh_test_" + strings.ToLower(rand.Text()[:12])
+	url, schema := storetest.Schema(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := Open(ctx, Config{URL: testDatabaseURL(t), Schema: schema, Timeout: 5 * time.Second, MigrateOnStart: migrate})
+	db, err := Open(ctx, Config{URL: url, Schema: schema, Timeout: 5 * time.Second, MigrateOnStart: migrate})
 	if err != nil {
 		t.Fatalf("open test database (set GATEHOUSE_TEST_DATABASE_URL, or =skip): %v", err)
 	}
-	t.Cleanup(func() {
-		defer db.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := db.pool.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
+	// Registered after the schema's cleanup, so it runs first.
+	t.Cleanup(db.Close)
 	return db
 }
 

@@ -4,20 +4,17 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"io"
-	"net"
 	"net/url"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/domain"
+	"github.com/gatehouse/gatehouse/internal/storetest"
 )
 
 func TestNewClientUnreachable(t *testing.T) {
-	testRedisURL(t)
+	storetest.RedisURL(t)
 	const timeout = 300 * time.Millisecond
 	start := time.Now()
 	c, err := NewClient(Config{URL: "redis://127.0.0.1:1/0", Timeout: timeout})
@@ -54,18 +51,18 @@ func TestOutage(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	for _, tc := range []struct {
 		name string
-		cut  func(*tcpProxy)
+		cut  func(*storetest.Proxy)
 	}{
-		{"refused", (*tcpProxy).close},
-		{"silent", (*tcpProxy).stall},
+		{"refused", (*storetest.Proxy).Close},
+		{"silent", (*storetest.Proxy).Blackhole},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			target, err := url.Parse(testRedisURL(t))
+			target, err := url.Parse(storetest.RedisURL(t))
 			if err != nil {
 				t.Fatal(err)
 			}
-			proxy := startTCPProxy(t, target.Host)
-			target.Host = proxy.addr()
+			proxy := storetest.NewProxy(t, target.Host)
+			target.Host = proxy.Addr()
 			c, err := NewClient(Config{URL: target.String(), KeyPrefix: "gatehouse-test:" + rand.Text() + ":", Timeout: timeout})
 			if err != nil {
 				t.Fatalf("NewClient: %v", err)
@@ -87,8 +84,8 @@ func TestOutage(t *testing.T) {
 					_, err := totp.Pending(ctx, "user")
 					return err
 				},
-				"LockedFor": func() error {
-					_, err := attempts.LockedFor(ctx, "user:1", "ip:192.0.2.1")
+				"Admit": func() error {
+					_, err := attempts.Admit(ctx, "user:1", 5, time.Minute)
 					return err
 				},
 				"Ping": func() error { return sessions.Ping(ctx) },
@@ -169,80 +166,3 @@ func BenchmarkSessionTouch(b *testing.B) {
 		}
 	}
 }
-
-// tcpProxy forwards connections to a Redis until the test cuts it off.
-type tcpProxy struct {
-	ln      net.Listener
-	target  string
-	stalled atomic.Bool
-	mu      sync.Mutex
-	conns   []net.Conn
-}
-
-func startTCPProxy(t *testing.T, target string) *tcpProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &tcpProxy{ln: ln, target: target}
-	t.Cleanup(p.close)
-	go p.serve()
-	return p
-}
-
-func (p *tcpProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *tcpProxy) serve() {
-	for {
-		client, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		server, err := net.Dial("tcp", p.target)
-		if err != nil {
-			client.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, client, server)
-		p.mu.Unlock()
-		go p.pipe(server, client)
-		go p.pipe(client, server)
-	}
-}
-
-// pipe copies src to dst, dropping what it reads while the proxy is
-// stalled, as a network partition would.
-func (p *tcpProxy) pipe(dst, src net.Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 && !p.stalled.Load() {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				dst.Close()
-			}
-			return
-		}
-	}
-}
-
-// close refuses new connections and drops the open ones.
-func (p *tcpProxy) close() {
-	p.ln.Close()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-// stall keeps every connection open but lets nothing through, and accepts
-// new connections that go nowhere.
-func (p *tcpProxy) stall() { p.stalled.Store(true) }

@@ -2,19 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/redis/rueidis"
 
 	"github.com/gatehouse/gatehouse/adapters/jwt"
+	"github.com/gatehouse/gatehouse/internal/storetest"
 )
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -76,98 +68,15 @@ func TestUserCommandsNeedDatabase(t *testing.T) {
 	}
 }
 
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-func randomName(t *testing.T) string {
-	t.Helper()
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b[:])
-}
-
 // realStores points the command at a fresh Postgres schema and Redis key
 // prefix, both removed when the test ends.
 func realStores(t *testing.T) {
 	t.Helper()
-	dbURL := envOr("GATEHOUSE_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	redisURL := envOr("GATEHOUSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-	if dbURL == "skip" || redisURL == "skip" {
-		t.Skip("GATEHOUSE_TEST_DATABASE_URL or GATEHOUSE_TEST_REDIS_URL is skip")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	name := "cli_" + randomName(t)
-
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatalf("connect to postgres (set GATEHOUSE_TEST_DATABASE_URL=skip to skip): %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, dbURL)
-		if err != nil {
-			t.Errorf("drop schema: %v", err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-
-	opt, err := rueidis.ParseURL(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := rueidis.NewClient(opt)
-	if err != nil {
-		t.Fatalf("connect to redis (set GATEHOUSE_TEST_REDIS_URL=skip to skip): %v", err)
-	}
-	prefix := "gatehouse-test-" + name + ":"
-	t.Cleanup(func() {
-		defer rc.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		var cursor uint64
-		for {
-			e, err := rc.Do(ctx, rc.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
-			if err != nil {
-				t.Errorf("scan redis keys: %v", err)
-				return
-			}
-			if len(e.Elements) > 0 {
-				if err := rc.Do(ctx, rc.B().Del().Key(e.Elements...).Build()).Error(); err != nil {
-					t.Errorf("delete redis keys: %v", err)
-				}
-			}
-			if cursor = e.Cursor; cursor == 0 {
-				return
-			}
-		}
-	})
-
-	t.Setenv("GATEHOUSE_DATABASE_URL", u.String())
+	redisURL := storetest.RedisURL(t)
+	dbURL, _ := storetest.Schema(t)
+	t.Setenv("GATEHOUSE_DATABASE_URL", dbURL)
 	t.Setenv("GATEHOUSE_REDIS_URL", redisURL)
-	t.Setenv("GATEHOUSE_REDIS_KEY_PREFIX", prefix)
+	t.Setenv("GATEHOUSE_REDIS_KEY_PREFIX", storetest.RedisPrefix(t))
 	t.Setenv("GATEHOUSE_SECRET", "cli-test-secret-0123456789abcdef0123456789")
 	t.Setenv("GATEHOUSE_ARGON2_MEMORY", "1024")
 	t.Setenv("GATEHOUSE_ARGON2_ITERATIONS", "1")
