@@ -79,6 +79,10 @@ type Throttle interface {
 	Allow(ctx context.Context, key string, interval time.Duration, hourlyLimit int) (retryAfter time.Duration, err error)
 }
 
+// FullWait is how long AttemptCounter.Admit asks to wait when a key's window
+// is full of attempts still in flight but not locked.
+const FullWait = time.Second
+
 // AttemptCounter limits login attempts per key (an account, a client IP).
 // An attempt is admitted and counted in one atomic step before the
 // credentials are checked, then settled: Fail keeps it, Release takes it
@@ -87,8 +91,10 @@ type Throttle interface {
 type AttemptCounter interface {
 	// Admit counts one attempt under key, unless key is locked or its window
 	// already holds limit attempts. The window starts with the first attempt
-	// and lasts lock. It returns 0 when admitted, otherwise how long until
-	// an attempt could be (and counts nothing).
+	// and lasts lock. It returns 0 when admitted, otherwise how long to wait
+	// (and counts nothing): what is left of the lock, or, when the window is
+	// full of attempts still being checked, FullWait, since those settle
+	// within moments.
 	Admit(ctx context.Context, key string, limit int, lock time.Duration) (time.Duration, error)
 	// Fail settles an admitted attempt as failed: once key's window holds
 	// limit attempts, key is locked for lock and its count starts over.

@@ -43,7 +43,9 @@ func (ac *AttemptCounter) Admit(_ context.Context, key string, limit int, lock t
 	case !ok:
 		ac.attempts.set(key, 1, now.Add(lock), now)
 	case n >= limit:
-		return max(until.Sub(now), time.Millisecond), nil
+		// Failures lock at the limit, so a full window holds attempts still
+		// in flight: they settle within moments.
+		return min(ports.FullWait, max(until.Sub(now), time.Millisecond)), nil
 	default:
 		ac.attempts.update(key, n+1)
 	}

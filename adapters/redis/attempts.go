@@ -22,8 +22,10 @@ var _ ports.AttemptCounter = (*AttemptCounter)(nil)
 func NewAttemptCounter(c *Client) *AttemptCounter { return &AttemptCounter{c: c} }
 
 // admitAttempt refuses while locked or full, else counts the attempt.
-// KEYS: counter, lock. ARGV: limit, lock (ms). Returns the wait in ms, 0
-// when admitted.
+// Failures lock at the limit, so a full window holds attempts still in
+// flight: they settle within moments, hence the short wait.
+// KEYS: counter, lock. ARGV: limit, lock (ms), full wait (ms). Returns the
+// wait in ms, 0 when admitted.
 var admitAttempt = rueidis.NewLuaScript(`
 local locked = redis.call('PTTL', KEYS[2])
 if locked > 0 then
@@ -31,7 +33,7 @@ if locked > 0 then
 end
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n >= tonumber(ARGV[1]) then
-  return math.max(redis.call('PTTL', KEYS[1]), 1)
+  return math.min(tonumber(ARGV[3]), math.max(redis.call('PTTL', KEYS[1]), 1))
 end
 if redis.call('INCR', KEYS[1]) == 1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -67,6 +69,7 @@ func (ac *AttemptCounter) Admit(ctx context.Context, key string, limit int, lock
 	ms, err := admitAttempt.Exec(ctx, ac.c.rdb, []string{ac.countKey(key), ac.lockKey(key)}, []string{
 		strconv.Itoa(limit),
 		strconv.FormatInt(millis(lock), 10),
+		strconv.FormatInt(millis(ports.FullWait), 10),
 	}).AsInt64()
 	if err != nil {
 		return 0, storeError("admit attempt", err)
