@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,62 +41,13 @@ var policy = auth.Policy{
 	PhoneRegion: "CN",
 }
 
-// smsOutbox records every SMS the service sends.
-type smsOutbox struct {
-	mu   sync.Mutex
-	msgs []domain.SMS
-}
-
-func (o *smsOutbox) SendSMS(_ context.Context, m domain.SMS) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.msgs = append(o.msgs, m)
-	return nil
-}
-
-func (o *smsOutbox) all() []domain.SMS {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return append([]domain.SMS(nil), o.msgs...)
-}
-
-// last returns the code of the latest SMS; the test fails when none was sent.
-func (o *smsOutbox) last(t *testing.T) string {
-	t.Helper()
-	msgs := o.all()
-	if len(msgs) == 0 {
-		t.Fatal("no SMS was sent")
-	}
-	return msgs[len(msgs)-1].Code
-}
-
-// mailOutbox records every mail the service sends.
-type mailOutbox struct {
-	mu   sync.Mutex
-	msgs []domain.Mail
-}
-
-func (o *mailOutbox) SendMail(_ context.Context, m domain.Mail) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.msgs = append(o.msgs, m)
-	return nil
-}
-
-func (o *mailOutbox) all() []domain.Mail {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return append([]domain.Mail(nil), o.msgs...)
-}
-
 type env struct {
 	clk      *clock.Fake
 	users    *memory.UserStore
 	sessions *memory.SessionStore
 	counter  *memory.AttemptCounter
 	hasher   *argon2.Hasher
-	sms      *smsOutbox
-	mail     *mailOutbox
+	outbox   *memory.Outbox
 	svc      *auth.Service
 }
 
@@ -119,8 +69,7 @@ func newEnv(t *testing.T) *env {
 		sessions: memory.NewSessionStore(clk),
 		counter:  memory.NewAttemptCounter(clk),
 		hasher:   argon2.NewHasher(argon2.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 4),
-		sms:      &smsOutbox{},
-		mail:     &mailOutbox{},
+		outbox:   &memory.Outbox{},
 	}
 	codes := onetime.New(memory.NewCodeStore(clk), memory.NewThrottle(clk), rand.Reader,
 		[]byte("test-secret-test-secret-test-secret"),
@@ -132,8 +81,8 @@ func newEnv(t *testing.T) *env {
 		TOTP:     memory.NewTOTPStore(clk),
 		Hasher:   e.hasher,
 		Tokens:   issuer,
-		SMS:      e.sms,
-		Mail:     e.mail,
+		SMS:      e.outbox,
+		Mail:     e.outbox,
 		Clock:    clk,
 		Codes:    codes,
 		Guard:    guard,
@@ -350,7 +299,7 @@ func TestSMSLogin(t *testing.T) {
 	if err := e.sendSMS(t, "13800138000"); err != nil {
 		t.Fatal(err)
 	}
-	msgs := e.sms.all()
+	msgs := e.outbox.SMS()
 	if len(msgs) != 1 || msgs[0].Phone != phone || msgs[0].Purpose != domain.PurposeSMSLogin || !domain.IsCodeFormat(msgs[0].Code) {
 		t.Fatalf("sms = %+v", msgs)
 	}
@@ -374,7 +323,7 @@ func TestSMSCodeExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clk.Advance(2 * time.Minute)
-	_, err := e.loginSMS(t, phone, e.sms.last(t))
+	_, err := e.loginSMS(t, phone, lastSMSCode(t, e.outbox))
 	wantErr(t, err, domain.ErrLoginInvalid)
 }
 
@@ -384,7 +333,7 @@ func TestSMSCodeVoidAfterFiveWrongTries(t *testing.T) {
 	if err := e.sendSMS(t, phone); err != nil {
 		t.Fatal(err)
 	}
-	code := e.sms.last(t)
+	code := lastSMSCode(t, e.outbox)
 	for i := 0; i < 5; i++ {
 		_, err := e.loginSMS(t, phone, wrongCode(code))
 		wantErr(t, err, domain.ErrLoginInvalid)
@@ -406,7 +355,7 @@ func TestSMSCodeFourWrongTriesThenRight(t *testing.T) {
 	if err := e.sendSMS(t, phone); err != nil {
 		t.Fatal(err)
 	}
-	code := e.sms.last(t)
+	code := lastSMSCode(t, e.outbox)
 	for i := 0; i < 4; i++ {
 		_, err := e.loginSMS(t, phone, wrongCode(code))
 		wantErr(t, err, domain.ErrLoginInvalid)
@@ -422,12 +371,12 @@ func TestSMSResendReplacesCode(t *testing.T) {
 	if err := e.sendSMS(t, phone); err != nil {
 		t.Fatal(err)
 	}
-	first := e.sms.last(t)
+	first := lastSMSCode(t, e.outbox)
 	e.clk.Advance(time.Minute)
 	if err := e.sendSMS(t, phone); err != nil {
 		t.Fatal(err)
 	}
-	second := e.sms.last(t)
+	second := lastSMSCode(t, e.outbox)
 	if first != second {
 		_, err := e.loginSMS(t, phone, first)
 		wantErr(t, err, domain.ErrLoginInvalid)
@@ -462,7 +411,7 @@ func TestSMSResendThrottle(t *testing.T) {
 			if err := e.sendSMS(t, tc.phone); err != nil {
 				t.Fatalf("send after 60s: %v", err)
 			}
-			if n := len(e.sms.all()); n != tc.wantSent {
+			if n := len(e.outbox.SMS()); n != tc.wantSent {
 				t.Fatalf("sent %d SMS, want %d", n, tc.wantSent)
 			}
 		})
@@ -487,7 +436,7 @@ func TestSMSLoginUnknownOrDisabled(t *testing.T) {
 	if err := e.sendSMS(t, phone); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(e.sms.all()); n != 0 {
+	if n := len(e.outbox.SMS()); n != 0 {
 		t.Fatalf("disabled account got %d SMS", n)
 	}
 	_, err := e.loginSMS(t, "+8613900139000", "123456")
@@ -719,7 +668,7 @@ func TestResetPassword(t *testing.T) {
 	if err := e.svc.SendResetCode(ctx, "Alice@Example.com", client); err != nil {
 		t.Fatal(err)
 	}
-	mails := e.mail.all()
+	mails := e.outbox.Mails()
 	if len(mails) != 1 || mails[0].To != email || mails[0].Kind != domain.MailResetCode || !domain.IsCodeFormat(mails[0].Code) {
 		t.Fatalf("mails = %+v", mails)
 	}
@@ -746,7 +695,7 @@ func TestResetPassword(t *testing.T) {
 	// The code was single use.
 	err = e.svc.ResetPassword(ctx, auth.PasswordReset{Email: email, Code: code, Password: "another-Pass-8", Client: client})
 	wantErr(t, err, domain.ErrCodeInvalid)
-	if last := e.mail.all(); last[len(last)-1].Kind != domain.MailPasswordChanged || last[len(last)-1].To != u.Email {
+	if last := e.outbox.Mails(); last[len(last)-1].Kind != domain.MailPasswordChanged || last[len(last)-1].To != u.Email {
 		t.Fatalf("last mail = %+v, want a password-changed notice", last[len(last)-1])
 	}
 }
@@ -758,7 +707,7 @@ func TestResetCodeExpiresAndUnknownEmail(t *testing.T) {
 	if err := e.svc.SendResetCode(ctx, "nobody@example.com", client); err != nil {
 		t.Fatalf("unknown email: %v", err)
 	}
-	if n := len(e.mail.all()); n != 0 {
+	if n := len(e.outbox.Mails()); n != 0 {
 		t.Fatalf("unknown email got %d mails", n)
 	}
 	wantErr(t, e.svc.SendResetCode(ctx, "nobody@example.com", client), domain.ErrCodeTooFrequent)
@@ -766,7 +715,7 @@ func TestResetCodeExpiresAndUnknownEmail(t *testing.T) {
 	if err := e.svc.SendResetCode(ctx, email, client); err != nil {
 		t.Fatal(err)
 	}
-	code := e.mail.all()[0].Code
+	code := e.outbox.Mails()[0].Code
 	e.clk.Advance(15 * time.Minute)
 	err := e.svc.ResetPassword(ctx, auth.PasswordReset{Email: email, Code: code, Password: "brand-New-Pass-7", Client: client})
 	wantErr(t, err, domain.ErrCodeInvalid)
@@ -796,4 +745,15 @@ func TestVerifyRefusesGarbage(t *testing.T) {
 	wantErr(t, err, domain.ErrAuthRequired)
 	_, err = e.verify(t, "not.a.token")
 	wantErr(t, err, domain.ErrAuthExpired)
+}
+
+// lastSMSCode returns the code of the latest SMS; the test fails when none
+// was sent.
+func lastSMSCode(t *testing.T, o *memory.Outbox) string {
+	t.Helper()
+	msgs := o.SMS()
+	if len(msgs) == 0 {
+		t.Fatal("no SMS was sent")
+	}
+	return msgs[len(msgs)-1].Code
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,23 +14,11 @@ import (
 	"github.com/gatehouse/gatehouse/domain/mfa"
 )
 
-type mailOutbox struct {
-	mu   sync.Mutex
-	msgs []domain.Mail
-}
-
-func (o *mailOutbox) SendMail(_ context.Context, m domain.Mail) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.msgs = append(o.msgs, m)
-	return nil
-}
-
 type env struct {
 	clk   *clock.Fake
 	users *memory.UserStore
 	totp  *memory.TOTPStore
-	mail  *mailOutbox
+	mail  *memory.Outbox
 	svc   *mfa.Service
 	who   domain.Claims
 }
@@ -39,7 +26,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	clk := clock.NewFake(time.Unix(1_700_000_010, 0)) // 10 s into a step
-	e := &env{clk: clk, users: memory.NewUserStore(clk), totp: memory.NewTOTPStore(clk), mail: &mailOutbox{}}
+	e := &env{clk: clk, users: memory.NewUserStore(clk), totp: memory.NewTOTPStore(clk), mail: &memory.Outbox{}}
 	e.svc = mfa.New(mfa.Deps{Users: e.users, TOTP: e.totp, Mail: e.mail, Clock: clk, Random: rand.Reader},
 		mfa.Policy{Issuer: "Gatehouse", PendingTTL: 5 * time.Minute, TOTP: domain.DefaultTOTPPolicy})
 	u := &domain.User{Email: "alice@example.com", EmailKey: "alice@example.com", PasswordHash: "x", Active: true}
@@ -124,8 +111,8 @@ func TestBindAcceptsWindow(t *testing.T) {
 		if _, err := e.totp.Pending(context.Background(), e.who.UserID); !errors.Is(err, domain.ErrNotFound) {
 			t.Fatalf("pending after bind: %v", err)
 		}
-		if len(e.mail.msgs) != 1 || e.mail.msgs[0].Kind != domain.MailTOTPChanged || e.mail.msgs[0].To != u.Email {
-			t.Fatalf("mails = %+v", e.mail.msgs)
+		if len(e.mail.Mails()) != 1 || e.mail.Mails()[0].Kind != domain.MailTOTPChanged || e.mail.Mails()[0].To != u.Email {
+			t.Fatalf("mails = %+v", e.mail.Mails())
 		}
 		// Both steps are used: neither can be used again.
 		for _, step := range []int64{s, s + 1} {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,37 +23,12 @@ const (
 
 var client = domain.Client{IP: clientIP, Lang: domain.LangEnglish}
 
-type smsOutbox struct {
-	mu   sync.Mutex
-	msgs []domain.SMS
-}
-
-func (o *smsOutbox) SendSMS(_ context.Context, m domain.SMS) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.msgs = append(o.msgs, m)
-	return nil
-}
-
-type mailOutbox struct {
-	mu   sync.Mutex
-	msgs []domain.Mail
-}
-
-func (o *mailOutbox) SendMail(_ context.Context, m domain.Mail) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.msgs = append(o.msgs, m)
-	return nil
-}
-
 type env struct {
 	clk      *clock.Fake
 	users    *memory.UserStore
 	sessions *memory.SessionStore
 	guard    *lockout.Guard
-	sms      *smsOutbox
-	mail     *mailOutbox
+	outbox   *memory.Outbox
 	svc      *profile.Service
 }
 
@@ -65,8 +39,7 @@ func newEnv(t *testing.T) *env {
 		clk:      clk,
 		users:    memory.NewUserStore(clk),
 		sessions: memory.NewSessionStore(clk),
-		sms:      &smsOutbox{},
-		mail:     &mailOutbox{},
+		outbox:   &memory.Outbox{},
 	}
 	e.guard = lockout.NewGuard(memory.NewAttemptCounter(clk), domain.LockoutPolicy{AccountLimit: 5, IPLimit: 10, Lock: 15 * time.Minute}, nil)
 	codes := onetime.New(memory.NewCodeStore(clk), memory.NewThrottle(clk), rand.Reader,
@@ -75,8 +48,8 @@ func newEnv(t *testing.T) *env {
 		Users:    e.users,
 		Sessions: e.sessions,
 		Hasher:   argon2.NewHasher(argon2.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 4),
-		SMS:      e.sms,
-		Mail:     e.mail,
+		SMS:      e.outbox,
+		Mail:     e.outbox,
 		Codes:    codes,
 		Guard:    e.guard,
 	}, profile.Policy{
@@ -149,7 +122,7 @@ func TestChangePassword(t *testing.T) {
 	if got.PasswordHash == u.PasswordHash {
 		t.Fatal("hash unchanged")
 	}
-	last := e.mail.msgs[len(e.mail.msgs)-1]
+	last := e.outbox.Mails()[len(e.outbox.Mails())-1]
 	if last.Kind != domain.MailPasswordChanged || last.To != "alice@example.com" {
 		t.Fatalf("notice = %+v", last)
 	}
@@ -192,8 +165,8 @@ func TestUpdateEmail(t *testing.T) {
 	taken := "BOB@example.com"
 	err := e.svc.Update(ctx, me, profile.Update{Key: profile.FieldEmail, Email: &taken})
 	wantErr(t, err, domain.ErrEmailTaken)
-	if len(e.mail.msgs) != 0 {
-		t.Fatalf("mails after a refused change: %+v", e.mail.msgs)
+	if len(e.outbox.Mails()) != 0 {
+		t.Fatalf("mails after a refused change: %+v", e.outbox.Mails())
 	}
 	bad := "not an email"
 	wantErr(t, e.svc.Update(ctx, me, profile.Update{Key: profile.FieldEmail, Email: &bad}), domain.ErrValidation)
@@ -207,10 +180,10 @@ func TestUpdateEmail(t *testing.T) {
 	if got.Email != fresh || got.EmailKey != "alice.new@example.com" {
 		t.Fatalf("email = %q / %q", got.Email, got.EmailKey)
 	}
-	if len(e.mail.msgs) != 1 {
-		t.Fatalf("mails = %+v", e.mail.msgs)
+	if len(e.outbox.Mails()) != 1 {
+		t.Fatalf("mails = %+v", e.outbox.Mails())
 	}
-	m := e.mail.msgs[0]
+	m := e.outbox.Mails()[0]
 	if m.To != "alice@example.com" || m.Kind != domain.MailEmailChanged || m.NewEmail != fresh {
 		t.Fatalf("notice = %+v, want email_changed to the old address", m)
 	}
@@ -237,8 +210,8 @@ func TestUpdateNameAndAvatar(t *testing.T) {
 	if got.Name != name || got.Avatar != avatar {
 		t.Fatalf("profile = %q %q", got.Name, got.Avatar)
 	}
-	if len(e.mail.msgs) != 0 {
-		t.Fatalf("unexpected notices: %+v", e.mail.msgs)
+	if len(e.outbox.Mails()) != 0 {
+		t.Fatalf("unexpected notices: %+v", e.outbox.Mails())
 	}
 }
 
@@ -250,8 +223,8 @@ func TestSendBindCodePhoneTaken(t *testing.T) {
 	me := e.session(t, u, "mine")
 	err := e.svc.SendBindCode(ctx, me, "13800138000", client)
 	wantErr(t, err, domain.ErrPhoneTaken)
-	if len(e.sms.msgs) != 0 {
-		t.Fatalf("SMS sent for a taken phone: %+v", e.sms.msgs)
+	if len(e.outbox.SMS()) != 0 {
+		t.Fatalf("SMS sent for a taken phone: %+v", e.outbox.SMS())
 	}
 	wantErr(t, e.svc.SendBindCode(ctx, me, "12345", client), domain.ErrValidation)
 }
@@ -268,10 +241,10 @@ func TestBindPhone(t *testing.T) {
 	if err := e.svc.SendBindCode(ctx, me, "138 0013 8000", client); err != nil {
 		t.Fatal(err)
 	}
-	if len(e.sms.msgs) != 1 || e.sms.msgs[0].Phone != phone || e.sms.msgs[0].Purpose != domain.PurposePhoneBind {
-		t.Fatalf("sms = %+v", e.sms.msgs)
+	if len(e.outbox.SMS()) != 1 || e.outbox.SMS()[0].Phone != phone || e.outbox.SMS()[0].Purpose != domain.PurposePhoneBind {
+		t.Fatalf("sms = %+v", e.outbox.SMS())
 	}
-	code := e.sms.msgs[0].Code
+	code := e.outbox.SMS()[0].Code
 	wantErr(t, e.svc.SendBindCode(ctx, me, phone, client), domain.ErrCodeTooFrequent)
 
 	// The code is bound to the account that asked for it...
@@ -286,7 +259,7 @@ func TestBindPhone(t *testing.T) {
 	if got.Phone != phone {
 		t.Fatalf("phone = %q", got.Phone)
 	}
-	if m := e.mail.msgs[len(e.mail.msgs)-1]; m.Kind != domain.MailPhoneChanged || m.To != u.Email {
+	if m := e.outbox.Mails()[len(e.outbox.Mails())-1]; m.Kind != domain.MailPhoneChanged || m.To != u.Email {
 		t.Fatalf("notice = %+v", m)
 	}
 	wantErr(t, e.svc.BindPhone(ctx, me, profile.PhoneBinding{Phone: phone, Code: code}), domain.ErrCodeInvalid) // single use
@@ -304,7 +277,7 @@ func TestBindCodeExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clk.Advance(2 * time.Minute)
-	err := e.svc.BindPhone(ctx, me, profile.PhoneBinding{Phone: "+8613800138000", Code: e.sms.msgs[0].Code})
+	err := e.svc.BindPhone(ctx, me, profile.PhoneBinding{Phone: "+8613800138000", Code: e.outbox.SMS()[0].Code})
 	wantErr(t, err, domain.ErrCodeInvalid)
 }
 
@@ -323,18 +296,18 @@ func TestRemove(t *testing.T) {
 	me := e.session(t, u, "mine")
 	kinds := map[string]domain.MailKind{"phone": domain.MailPhoneRemoved, "totp": domain.MailTOTPRemoved, "lark": domain.MailLarkRemoved}
 	for _, key := range []string{"phone", "totp", "lark"} {
-		n := len(e.mail.msgs)
+		n := len(e.outbox.Mails())
 		if err := e.svc.Remove(ctx, me, key, client); err != nil {
 			t.Fatalf("remove %s: %v", key, err)
 		}
-		if len(e.mail.msgs) != n+1 || e.mail.msgs[n].Kind != kinds[key] {
-			t.Fatalf("remove %s: mails = %+v", key, e.mail.msgs)
+		if len(e.outbox.Mails()) != n+1 || e.outbox.Mails()[n].Kind != kinds[key] {
+			t.Fatalf("remove %s: mails = %+v", key, e.outbox.Mails())
 		}
 		// Removing again is a no-op success, without another notice.
 		if err := e.svc.Remove(ctx, me, key, client); err != nil {
 			t.Fatalf("remove %s again: %v", key, err)
 		}
-		if len(e.mail.msgs) != n+1 {
+		if len(e.outbox.Mails()) != n+1 {
 			t.Fatalf("second remove of %s sent a notice", key)
 		}
 	}
