@@ -43,8 +43,8 @@ type Config struct {
 	// TLS is TLSNone, TLSStartTLS or TLSImplicit; empty means TLSStartTLS.
 	TLS string
 	// Username and Password log in with SMTP AUTH when Username is set;
-	// the mechanism is the strongest the server offers. Not allowed with
-	// TLSNone.
+	// the mechanism is the strongest the server offers. With TLSNone they
+	// are never sent: no AUTH without TLS.
 	Username string
 	Password string
 	// From is the sender, "Name <address>" or a bare address.
@@ -87,9 +87,6 @@ func NewSMTPMailer(cfg Config) (*SMTPMailer, error) {
 	case TLSNone, TLSStartTLS, TLSImplicit:
 	default:
 		return nil, fmt.Errorf("smtp: tls must be %s, %s or %s, not %q", TLSNone, TLSStartTLS, TLSImplicit, cfg.TLS)
-	}
-	if cfg.TLS == TLSNone && cfg.Username != "" {
-		return nil, errors.New("smtp: a username needs tls starttls or tls; without tls the password would cross the network in clear text")
 	}
 	if cfg.Username == "" && cfg.Password != "" {
 		return nil, errors.New("smtp: a password needs a username")

@@ -27,7 +27,9 @@ func newMailer(t *testing.T, cfg mail.Config) *mail.SMTPMailer {
 
 func TestSMTPMailerSendsBothParts(t *testing.T) {
 	in := testinbox.NewMailInbox(t)
-	m := newMailer(t, mail.Config{Addr: in.Addr(), TLS: mail.TLSNone, InstanceName: "Acme", ResetCodeTTL: 15 * time.Minute})
+	// Credentials are configured, but TLS none never sends them: no AUTH
+	// without TLS, so a password cannot cross the network in clear text.
+	m := newMailer(t, mail.Config{Addr: in.Addr(), TLS: mail.TLSNone, Username: "u", Password: "p", InstanceName: "Acme", ResetCodeTTL: 15 * time.Minute})
 
 	tests := []struct {
 		lang    domain.Lang
@@ -138,7 +140,6 @@ func TestNewSMTPMailerValidates(t *testing.T) {
 		"no port":               func(c *mail.Config) { c.Addr = "smtp.example.com" },
 		"bad port":              func(c *mail.Config) { c.Addr = "smtp.example.com:0" },
 		"no host":               func(c *mail.Config) { c.Addr = ":25" },
-		"username without tls":  func(c *mail.Config) { c.TLS, c.Username, c.Password = mail.TLSNone, "u", "p" },
 		"password, no username": func(c *mail.Config) { c.Password = "p" },
 	}
 	for name, breakIt := range tests {

@@ -30,7 +30,8 @@ const defaultTimeout = 5 * time.Second
 type WebhookConfig struct {
 	// URL receives the POST requests; it must be an absolute http(s) URL.
 	URL string
-	// Secret keys the signature; it is required.
+	// Secret keys the signature. Release mode requires it (see
+	// internal/config); an empty one still signs, with an empty key.
 	Secret string
 	// Timeout bounds one call, 5 s when zero.
 	Timeout time.Duration
@@ -65,9 +66,6 @@ func NewWebhookSender(cfg WebhookConfig, client *http.Client) (*WebhookSender, e
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("sms webhook: url must be an absolute http or https url")
-	}
-	if cfg.Secret == "" {
-		return nil, errors.New("sms webhook: secret is required to sign requests")
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = defaultTimeout

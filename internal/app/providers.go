@@ -151,10 +151,16 @@ func provideDelivery(cfg config.Config, log *slog.Logger) (*delivery.Async, erro
 		if err != nil {
 			return nil, err
 		}
+		if cfg.SMSWebhookSecret == "" {
+			log.Warn("GATEHOUSE_SMS_WEBHOOK_SECRET is not set: SMS webhook requests are signed with an empty key (release mode refuses this)")
+		}
 		smsSender = w
 	}
 	var mailer ports.Mailer = mail.NewLogMailer(log)
 	if cfg.SMTPAddr != "" {
+		if cfg.SMTPTLS == mail.TLSNone && cfg.SMTPUsername != "" {
+			log.Warn("GATEHOUSE_SMTP_TLS=none: the SMTP username and password are not sent (no AUTH without TLS)")
+		}
 		mc := mail.Config{
 			Addr: cfg.SMTPAddr, TLS: cfg.SMTPTLS, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
 			From: cfg.SMTPFrom, Timeout: cfg.DeliveryTimeout, InstanceName: instanceName(cfg), ResetCodeTTL: cfg.MailCodeTTL,

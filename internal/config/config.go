@@ -219,8 +219,8 @@ func (c Config) Validate() error {
 	if c.SMSProvider != "log" && c.SMSProvider != "webhook" {
 		bad("sms_provider must be log or webhook, not %q", c.SMSProvider)
 	}
-	if c.SMSProvider == "webhook" && (c.SMSWebhookURL == "" || c.SMSWebhookSecret == "") {
-		bad("sms_provider webhook needs sms_webhook_url and sms_webhook_secret (the receiver checks the signature)")
+	if c.SMSProvider == "webhook" && c.SMSWebhookURL == "" {
+		bad("sms_provider webhook needs sms_webhook_url")
 	}
 	switch c.SMTPTLS {
 	case "none", "starttls", "tls":
@@ -299,6 +299,9 @@ func (c Config) releaseProblems() []error {
 	}
 	if c.SMSProvider == "log" {
 		errs = append(errs, errors.New("release mode refuses the log SMS sender: set GATEHOUSE_SMS_PROVIDER=webhook"))
+	}
+	if c.SMSProvider == "webhook" && c.SMSWebhookSecret == "" {
+		errs = append(errs, errors.New("release mode needs GATEHOUSE_SMS_WEBHOOK_SECRET: the receiver checks the signature"))
 	}
 	if c.SMTPAddr == "" {
 		errs = append(errs, errors.New("release mode refuses the log mailer: set GATEHOUSE_SMTP_ADDR"))

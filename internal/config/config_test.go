@@ -60,6 +60,13 @@ func TestReleaseModeSaysWhatIsMissing(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "at least 32 bytes") {
 		t.Fatalf("short secret accepted: %v", err)
 	}
+	if !strings.Contains(err.Error(), "GATEHOUSE_SMS_WEBHOOK_SECRET") {
+		t.Fatalf("release mode accepted an unsigned SMS webhook: %v", err)
+	}
+	// Debug mode lets a webhook run unsigned (with a warning at start).
+	if _, err := Load("", []string{"GATEHOUSE_SMS_PROVIDER=webhook", "GATEHOUSE_SMS_WEBHOOK_URL=http://127.0.0.1:1/"}); err != nil {
+		t.Fatalf("debug mode refused an unsigned webhook: %v", err)
+	}
 }
 
 func TestInvalidValuesAreRefused(t *testing.T) {
