@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -57,6 +58,11 @@ func provideSecrets(cfg config.Config, log *slog.Logger) (Secrets, error) {
 			return Secrets{}, fmt.Errorf("read GATEHOUSE_JWT_KEY_FILE: %w", err)
 		}
 		pemBytes = b
+	}
+	if !bytes.Contains(pemBytes, []byte("\n")) {
+		// One-line environments (.env files, CI secrets) often carry the PEM
+		// with its newlines written as \n.
+		pemBytes = bytes.ReplaceAll(pemBytes, []byte(`\n`), []byte("\n"))
 	}
 	if len(pemBytes) == 0 {
 		_, key, err := ed25519.GenerateKey(rand.Reader)
