@@ -10,7 +10,9 @@ import (
 )
 
 // CodePurpose says what a one-time code is for. A code is bound to its purpose
-// and target: an SMS login code cannot bind a phone.
+// and target: an SMS login code cannot bind a phone. It is a closed set: the
+// constants below are the only purposes, and ParseCodePurpose refuses any
+// other text.
 type CodePurpose string
 
 // The purposes of one-time codes.
@@ -20,6 +22,26 @@ const (
 	PurposeMailReset   CodePurpose = "reset"   // target: email key
 	PurposeRefreshCode CodePurpose = "refresh" // target: session id
 )
+
+// ParseCodePurpose reads a code purpose by its name.
+func ParseCodePurpose(s string) (CodePurpose, error) {
+	if p := CodePurpose(s); p.Valid() {
+		return p, nil
+	}
+	return "", Invalid("code purpose must be one of login, bind, reset, refresh")
+}
+
+// Valid reports whether p is one of the code purposes.
+func (p CodePurpose) Valid() bool {
+	switch p {
+	case PurposeSMSLogin, PurposePhoneBind, PurposeMailReset, PurposeRefreshCode:
+		return true
+	}
+	return false
+}
+
+// String returns the purpose's name, the form stores and senders use.
+func (p CodePurpose) String() string { return string(p) }
 
 // CodeKey names the one live code of a purpose and target. Asking again
 // replaces the previous code under the same key.

@@ -11,7 +11,7 @@ const (
 
 // SMS is a code sent to a phone.
 type SMS struct {
-	Phone   string // E.164
+	Phone   Phone
 	Code    string
 	Purpose CodePurpose // PurposeSMSLogin or PurposePhoneBind
 	Lang    Lang
@@ -29,7 +29,29 @@ const (
 	MailPhoneRemoved    MailKind = "phone_removed"
 	MailTOTPChanged     MailKind = "totp_changed"
 	MailTOTPRemoved     MailKind = "totp_removed"
+	MailLarkLinked      MailKind = "lark_linked"
 	MailLarkRemoved     MailKind = "lark_removed"
+)
+
+// The security notices of TOTP recovery codes.
+const (
+	// MailRecoveryCodesMade says a new set of recovery codes was made (and
+	// any earlier set voided).
+	MailRecoveryCodesMade MailKind = "recovery_codes_made"
+	// MailRecoveryCodeUsed says a recovery code logged in; Remaining says
+	// how many unused codes are left.
+	MailRecoveryCodeUsed MailKind = "recovery_code_used"
+)
+
+// The notices of sessions ended by their owner (API.md "Sessions"); Mail.Sessions
+// says how many other sessions ended.
+const (
+	// MailSessionsEnded: every other session was ended; the device that
+	// asked stays signed in (POST /logout?scope=others, DELETE /user/sessions).
+	MailSessionsEnded MailKind = "sessions_ended"
+	// MailSignedOutEverywhere: every session was ended, the asking one
+	// included (POST /logout?scope=global).
+	MailSignedOutEverywhere MailKind = "signed_out_everywhere"
 )
 
 // Mail is one message to one address.
@@ -41,4 +63,10 @@ type Mail struct {
 	Code string
 	// NewEmail is set for MailEmailChanged, which goes to the old address.
 	NewEmail string
+	// Remaining is set for MailRecoveryCodeUsed: the unused recovery codes
+	// left after this use.
+	Remaining int
+	// Sessions is set for MailSessionsEnded and MailSignedOutEverywhere:
+	// how many sessions other than the asking one were ended.
+	Sessions int
 }

@@ -9,7 +9,9 @@ import (
 // branch on it, so its values never change.
 type Code string
 
-// The error codes of API.md.
+// The error codes of API.md that the domain raises. A new one goes into
+// Codes too, and the HTTP adapter's status table fails its test until the
+// code has a row there.
 const (
 	CodeValidationFailed Code = "VALIDATION_FAILED"
 	CodeLoginInvalid     Code = "LOGIN_INVALID"
@@ -18,14 +20,54 @@ const (
 	CodePasswordInvalid  Code = "PASSWORD_INVALID"
 	CodePasswordWeak     Code = "PASSWORD_WEAK"
 	CodeOptionUnknown    Code = "OPTION_UNKNOWN"
+	CodePhoneUnsupported Code = "PHONE_UNSUPPORTED"
 	CodeAuthRequired     Code = "AUTH_REQUIRED"
 	CodeAuthExpired      Code = "AUTH_EXPIRED"
 	CodeEmailTaken       Code = "EMAIL_TAKEN"
 	CodePhoneTaken       Code = "PHONE_TAKEN"
 	CodeLoginLocked      Code = "LOGIN_LOCKED"
 	CodeCodeTooFrequent  Code = "CODE_TOO_FREQUENT"
+	CodeRateLimited      Code = "RATE_LIMITED"
 	CodeUnavailable      Code = "UNAVAILABLE"
+
+	// The Lark flow's failures. The callback sends them to the frontend in
+	// a redirect rather than a JSON body, but they keep a status each like
+	// every other code.
+	CodeLarkStateInvalid Code = "LARK_STATE_INVALID"
+	CodeLarkTaken        Code = "LARK_TAKEN"
+	CodeLarkNotBound     Code = "LARK_NOT_BOUND"
+	CodeLarkDenied       Code = "LARK_DENIED"
+	CodeLarkFailed       Code = "LARK_FAILED"
 )
+
+// Codes returns every Code above, in the order of the API's status table. It
+// is the list the edge's error table is checked against, so no code can
+// reach a client without a status of its own.
+func Codes() []Code {
+	return []Code{
+		CodeValidationFailed,
+		CodeLoginInvalid,
+		CodeCodeInvalid,
+		CodeTOTPInvalid,
+		CodePasswordInvalid,
+		CodePasswordWeak,
+		CodeOptionUnknown,
+		CodePhoneUnsupported,
+		CodeAuthRequired,
+		CodeAuthExpired,
+		CodeEmailTaken,
+		CodePhoneTaken,
+		CodeLoginLocked,
+		CodeCodeTooFrequent,
+		CodeRateLimited,
+		CodeUnavailable,
+		CodeLarkStateInvalid,
+		CodeLarkTaken,
+		CodeLarkNotBound,
+		CodeLarkDenied,
+		CodeLarkFailed,
+	}
+}
 
 // Error is a failure the API reports to the client with a stable code and a
 // message for people. It never wraps driver or internal errors: those stay
@@ -63,6 +105,24 @@ func TooFrequent(retryAfter time.Duration) *Error {
 	return &Error{Code: CodeCodeTooFrequent, Message: "a code was sent recently, try again later", RetryAfter: retryAfter}
 }
 
+// RateLimited returns a RATE_LIMITED error that tells the client when to
+// retry: a cap on how often a client or an account may do something, or a
+// wait for attempts in flight that ran past its bound.
+func RateLimited(retryAfter time.Duration) *Error {
+	return &Error{Code: CodeRateLimited, Message: "too many requests, try again later", RetryAfter: retryAfter}
+}
+
+// CallerGone is the rule for a lookup of the caller's own account, the one
+// a live session belongs to: when that account no longer exists the
+// session is as dead as an ended one, so ErrUserNotFound becomes
+// ErrAuthExpired. Any other err, nil included, is returned unchanged.
+func CallerGone(err error) error {
+	if errors.Is(err, ErrUserNotFound) {
+		return ErrAuthExpired
+	}
+	return err
+}
+
 // Sentinel errors. Compare with errors.Is.
 var (
 	ErrValidation      = &Error{Code: CodeValidationFailed, Message: "invalid input"}
@@ -75,8 +135,19 @@ var (
 	ErrAuthExpired     = &Error{Code: CodeAuthExpired, Message: "the token is invalid or its session has ended"}
 	ErrEmailTaken      = &Error{Code: CodeEmailTaken, Message: "the email belongs to another account"}
 	ErrPhoneTaken      = &Error{Code: CodePhoneTaken, Message: "the phone belongs to another account"}
-	ErrLoginLocked     = Locked(0)
-	ErrCodeTooFrequent = TooFrequent(0)
+	// ErrPhoneUnsupported is the SMS toll-fraud guard's refusal of a number
+	// in a region codes are not sent to, or of a number type (premium-rate,
+	// shared-cost, VoIP, personal, UAN) that costs money to reach.
+	ErrPhoneUnsupported = &Error{Code: CodePhoneUnsupported, Message: "codes cannot be sent to this phone number"}
+	ErrLoginLocked      = Locked(0)
+	ErrCodeTooFrequent  = TooFrequent(0)
+	ErrRateLimited      = RateLimited(0)
+
+	ErrLarkStateInvalid = &Error{Code: CodeLarkStateInvalid, Message: "the Lark sign-in was not started by this browser, has expired or was already used"}
+	ErrLarkTaken        = &Error{Code: CodeLarkTaken, Message: "the Lark account is bound to another account"}
+	ErrLarkNotBound     = &Error{Code: CodeLarkNotBound, Message: "no active account is bound to this Lark account"}
+	ErrLarkDenied       = &Error{Code: CodeLarkDenied, Message: "the Lark sign-in was declined"}
+	ErrLarkFailed       = &Error{Code: CodeLarkFailed, Message: "Lark refused the sign-in or could not be reached"}
 )
 
 // Store-level errors. They are not client-facing codes by themselves: a
@@ -85,6 +156,11 @@ var (
 	ErrUserNotFound    = errors.New("user not found")
 	ErrSessionNotFound = errors.New("session not found or ended")
 	ErrNotFound        = errors.New("not found")
+	// ErrTOTPUnreadable means a bound TOTP secret does not open with the
+	// configured keys: it was sealed under a key since removed or another
+	// service secret, or its data was changed. Logins answer it like a
+	// wrong code; `gatehouse keys check` lists such accounts.
+	ErrTOTPUnreadable = errors.New("TOTP secret does not open with the configured keys")
 	// ErrUnavailable marks a store outage (connection refused, timeout). The
 	// edge answers 503 UNAVAILABLE; it must never read as a wrong password.
 	ErrUnavailable = errors.New("store unavailable")

@@ -24,8 +24,16 @@ type PasswordPolicy struct {
 var DefaultPasswordPolicy = PasswordPolicy{MinLength: 8, MaxLength: 128, Strength: 0}
 
 // Check reports ErrPasswordWeak when password breaks the policy, is one of
-// the most common passwords, or is the account's own email.
+// the most common passwords, or is the account's own email, and
+// VALIDATION_FAILED when it holds a character no text field may hold (see
+// refusedInText): an invisible or control character makes a password that
+// cannot be typed again on another keyboard, and that a person cannot see
+// they typed. Only new passwords are checked; a login compares whatever it
+// is given, so a password set before this rule still works.
 func (p PasswordPolicy) Check(password, email string) error {
+	if utf8.ValidString(password) && !cleanText(password, refusedInText) {
+		return Invalid("the password must not contain control or invisible formatting characters")
+	}
 	n := utf8.RuneCountInString(password)
 	if !utf8.ValidString(password) || n < p.MinLength || n > p.MaxLength {
 		return weak("the password must be between %d and %d characters", p.MinLength, p.MaxLength)

@@ -131,7 +131,7 @@ func TestParseEmail(t *testing.T) {
 			t.Errorf("ParseEmail(%q) = %v, want VALIDATION_FAILED", s, err)
 		}
 	}
-	if EmailKey("Alice@Example.COM") != "alice@example.com" {
+	if emailKey("Alice@Example.COM") != "alice@example.com" {
 		t.Error("EmailKey does not fold case")
 	}
 }
@@ -147,7 +147,7 @@ func TestParsePhone(t *testing.T) {
 	}
 	for in, want := range ok {
 		got, err := ParsePhone(in, "CN")
-		if err != nil || got != want {
+		if err != nil || string(got) != want {
 			t.Errorf("ParsePhone(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}

@@ -1,12 +1,18 @@
 package auth_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/gatehouse/gatehouse/adapters/argon2"
 	"github.com/gatehouse/gatehouse/adapters/clock"
@@ -32,6 +38,7 @@ var policy = auth.Policy{
 		TokenTTL:       2 * time.Hour,
 		IdleTimeout:    time.Hour,
 		AbsoluteExpiry: 7 * 24 * time.Hour,
+		PerAccount:     50,
 	},
 	SMSCode:     domain.CodePolicy{TTL: 2 * time.Minute, MaxAttempts: 5},
 	MailCode:    domain.CodePolicy{TTL: 15 * time.Minute, MaxAttempts: 5},
@@ -45,10 +52,33 @@ type env struct {
 	clk      *clock.Fake
 	users    *memory.UserStore
 	sessions *memory.SessionStore
-	counter  *memory.AttemptCounter
 	hasher   *argon2.Hasher
 	outbox   *memory.Outbox
+	history  *recorder
+	recovery *memory.RecoveryCodeStore
+	log      *bytes.Buffer
+	deps     auth.Deps // what svc was built from
 	svc      *auth.Service
+}
+
+// recorder is a ports.LoginRecorder that keeps what it is handed.
+type recorder struct {
+	mu   sync.Mutex
+	recs []domain.LoginRecord
+	ids  []domain.UserID
+}
+
+func (r *recorder) Record(userID domain.UserID, rec domain.LoginRecord) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ids = append(r.ids, userID)
+	r.recs = append(r.recs, rec)
+}
+
+func (r *recorder) taken() ([]domain.UserID, []domain.LoginRecord) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]domain.UserID(nil), r.ids...), append([]domain.LoginRecord(nil), r.recs...)
 }
 
 func newEnv(t *testing.T) *env {
@@ -67,27 +97,45 @@ func newEnv(t *testing.T) *env {
 		clk:      clk,
 		users:    memory.NewUserStore(clk),
 		sessions: memory.NewSessionStore(clk),
-		counter:  memory.NewAttemptCounter(clk),
 		hasher:   argon2.NewHasher(argon2.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 4),
 		outbox:   &memory.Outbox{},
+		history:  &recorder{},
+		log:      &bytes.Buffer{},
 	}
+	e.recovery = memory.NewRecoveryCodeStore(e.users)
 	codes := onetime.New(memory.NewCodeStore(clk), memory.NewThrottle(clk), rand.Reader,
 		[]byte("test-secret-test-secret-test-secret"),
-		domain.ResendPolicy{Interval: time.Minute, HourlyLimit: 10})
-	guard := lockout.NewGuard(e.counter, domain.LockoutPolicy{AccountLimit: 5, IPLimit: 10, Lock: 15 * time.Minute}, nil)
-	e.svc = auth.New(auth.Deps{
-		Users:    e.users,
-		Sessions: e.sessions,
-		TOTP:     memory.NewTOTPStore(clk),
-		Hasher:   e.hasher,
-		Tokens:   issuer,
-		SMS:      e.outbox,
-		Mail:     e.outbox,
-		Clock:    clk,
-		Codes:    codes,
-		Guard:    guard,
-	}, policy)
+		domain.ResendPolicy{Interval: time.Minute, HourlyLimit: 10}, onetime.Caps{})
+	guard := lockout.NewGuard(memory.NewAttemptCounter(clk), domain.LockoutPolicy{AccountLimit: 5, IPLimit: 10, Lock: 15 * time.Minute}, nil, nil)
+	e.deps = auth.Deps{
+		Users:         e.users,
+		History:       e.history,
+		Sessions:      e.sessions,
+		TOTP:          memory.NewTOTPStore(clk),
+		Hasher:        e.hasher,
+		RecoveryCodes: e.recovery,
+		Tokens:        issuer,
+		SMS:           e.outbox,
+		Mail:          e.outbox,
+		Clock:         clk,
+		Codes:         codes,
+		Guard:         guard,
+		Log:           slog.New(slog.NewTextHandler(e.log, nil)),
+		LarkStates:    memory.NewLarkStateStore(clk),
+		Geo:           testGeo{},
+	}
+	e.svc = newService(t, e.deps)
 	return e
+}
+
+// newService builds the service on d, failing t when New refuses it.
+func newService(t testing.TB, d auth.Deps) *auth.Service {
+	t.Helper()
+	svc, err := auth.New(d, policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }
 
 // addUser creates an active account with the test email, password and phone.
@@ -97,7 +145,7 @@ func (e *env) addUser(t *testing.T, mutate func(*domain.User)) *domain.User {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := &domain.User{Email: email, EmailKey: domain.EmailKey(email), Phone: phone, PasswordHash: hash, Active: true}
+	u := &domain.User{Email: email, EmailKey: domain.NewEmailKey(email), Phone: phone, PasswordHash: hash, Active: true}
 	if mutate != nil {
 		mutate(u)
 	}
@@ -178,7 +226,7 @@ func TestLoginInvalid(t *testing.T) {
 	e := newEnv(t)
 	e.addUser(t, nil)
 	e.addUser(t, func(u *domain.User) {
-		u.Email, u.EmailKey, u.Phone, u.Active = "bob@example.com", "bob@example.com", "", false
+		u.Email, u.EmailKey, u.Phone, u.Active = "bob@example.com", domain.NewEmailKey("bob@example.com"), "", false
 	})
 	ctx := context.Background()
 	cases := []struct{ name, email, password string }{
@@ -342,7 +390,7 @@ func TestSMSCodeVoidAfterFiveWrongTries(t *testing.T) {
 	// answer shows what became of the code itself.
 	_, err := e.loginSMS(t, phone, code)
 	wantLocked(t, err)
-	if err := e.counter.Reset(context.Background(), lockout.AccountKey(u, "")); err != nil {
+	if err := e.deps.Guard.Clear(context.Background(), lockout.AccountKey(u, "")); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.loginSMS(t, phone, code)
@@ -453,7 +501,12 @@ func (e *env) addTOTPUser(t *testing.T) (*domain.User, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e.addUser(t, func(u *domain.User) { u.TOTPSecret = secret }), secret
+	return e.addUser(t, func(u *domain.User) {
+		u.ID = domain.UserID(uuid.NewString())
+		if u.TOTP, err = e.users.SealTOTP(u.ID, secret); err != nil {
+			t.Fatal(err)
+		}
+	}), secret
 }
 
 func totpCode(t *testing.T, secret string, step int64) string {
@@ -644,7 +697,7 @@ func TestRefreshCode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.Logout(ctx, c); err != nil {
+		if err := e.svc.Logout(ctx, c, auth.LogoutLocal, client); err != nil {
 			t.Fatal(err)
 		}
 		_, err = e.svc.RefreshToken(ctx, c, code)
@@ -727,14 +780,14 @@ func TestLogoutEndsOnlyThatSession(t *testing.T) {
 	a := e.mustLogin(t)
 	b := e.mustLogin(t)
 	ca := e.mustVerify(t, a.Token)
-	if err := e.svc.Logout(context.Background(), ca); err != nil {
+	if err := e.svc.Logout(context.Background(), ca, auth.LogoutLocal, client); err != nil {
 		t.Fatal(err)
 	}
 	_, err := e.verify(t, a.Token)
 	wantErr(t, err, domain.ErrAuthExpired)
 	e.mustVerify(t, b.Token)
 	// Logging out twice is harmless.
-	if err := e.svc.Logout(context.Background(), ca); err != nil {
+	if err := e.svc.Logout(context.Background(), ca, auth.LogoutLocal, client); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -756,4 +809,69 @@ func lastSMSCode(t *testing.T, o *memory.Outbox) string {
 		t.Fatal("no SMS was sent")
 	}
 	return msgs[len(msgs)-1].Code
+}
+
+func TestFailedLoginsOfKnownAccountsGoToTheRecorder(t *testing.T) {
+	e := newEnv(t)
+	u := e.addUser(t, nil)
+	_, err := e.login(t, "wrong-Password-1")
+	wantErr(t, err, domain.ErrLoginInvalid)
+	_, err = e.svc.Login(context.Background(), auth.PasswordLogin{Email: "nobody@example.com", Password: password, Client: client})
+	wantErr(t, err, domain.ErrLoginInvalid)
+	_, err = e.loginSMS(t, phone, "000000")
+	wantErr(t, err, domain.ErrLoginInvalid)
+	ids, recs := e.history.taken()
+	if len(recs) != 2 || ids[0] != u.ID || ids[1] != u.ID ||
+		recs[0].Success || recs[0].Method != domain.LoginEmail || recs[0].UserAgent != client.UserAgent || recs[0].IP != clientIP ||
+		recs[1].Method != domain.LoginSMS {
+		t.Fatalf("recorder got %v %+v; want the two failures of the known account", ids, recs)
+	}
+	// A success is written at once instead, so GET /user shows it.
+	e.mustLogin(t)
+	if _, recs := e.history.taken(); len(recs) != 2 {
+		t.Fatalf("a success went to the recorder: %+v", recs)
+	}
+	if got, _ := e.users.ByID(context.Background(), u.ID); got.LoginCount != 1 || got.LastLogin == nil {
+		t.Fatalf("after a success the account reads %d logins, last %+v", got.LoginCount, got.LastLogin)
+	}
+}
+
+func TestDisabledAccountRefusalIsRecorded(t *testing.T) {
+	e := newEnv(t)
+	e.addUser(t, func(u *domain.User) { u.Active = false })
+	_, err := e.login(t, password)
+	wantErr(t, err, domain.ErrLoginInvalid)
+	if _, recs := e.history.taken(); len(recs) != 1 || recs[0].Success {
+		t.Fatalf("recorder got %+v; want one failure", recs)
+	}
+}
+
+func TestTOTPSecretThatDoesNotOpenIsAWrongCode(t *testing.T) {
+	e := newEnv(t)
+	u, secret := e.addTOTPUser(t)
+	// As if sealed under a key since rotated away.
+	if _, err := e.users.Update(context.Background(), u.ID, func(u *domain.User) error {
+		u.TOTP.KeyID = "rotated-away"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	step := domain.DefaultTOTPPolicy.Step(e.clk.Now())
+	for i := range 5 {
+		// The right code of the right secret: still refused.
+		_, err := e.loginTOTP(t, totpCode(t, secret, step+int64(i%2)-1))
+		wantErr(t, err, domain.ErrLoginInvalid)
+	}
+	// Each counted as a failure: the account is locked now.
+	_, err := e.login(t, password)
+	wantLocked(t, err)
+
+	out := e.log.String()
+	if !strings.Contains(out, "level=ERROR") || !strings.Contains(out, u.ID.String()) || strings.Contains(out, secret) {
+		t.Fatalf("log = %q; want an error naming the account and not the secret", out)
+	}
+	// Five TOTP failures, then the refused password login.
+	if _, recs := e.history.taken(); len(recs) != 6 || recs[0].Method != domain.LoginTOTP || !recs[5].Locked {
+		t.Fatalf("recorder got %+v; want five TOTP failures and a lockout refusal", recs)
+	}
 }

@@ -17,7 +17,12 @@ type PasswordLogin struct {
 // Login checks an email and password and opens a session. Unknown accounts,
 // disabled accounts and wrong passwords all answer LOGIN_INVALID after one
 // password hash's worth of time.
-func (s *Service) Login(ctx context.Context, in PasswordLogin) (Login, error) {
+func (s *Service) Login(ctx context.Context, in PasswordLogin) (login Login, err error) {
+	defer func() { s.observeLogin(domain.LoginEmail, err) }()
+	return s.login(ctx, in)
+}
+
+func (s *Service) login(ctx context.Context, in PasswordLogin) (Login, error) {
 	email, err := domain.ParseEmail(in.Email)
 	if err != nil {
 		return Login{}, err
@@ -25,23 +30,23 @@ func (s *Service) Login(ctx context.Context, in PasswordLogin) (Login, error) {
 	if in.Password == "" {
 		return Login{}, domain.Invalid("password is required")
 	}
-	u, account, err := s.admitByEmail(ctx, email, in.Client.IP)
+	u, account, err := s.admitByEmail(ctx, email, domain.LoginEmail, in.Client)
 	if err != nil {
 		return Login{}, err
 	}
 	if u == nil {
-		s.Hasher.Burn(ctx, in.Password)
+		s.hasher.Burn(ctx, in.Password)
 		return Login{}, s.failLogin(ctx, nil, account, domain.LoginEmail, in.Client)
 	}
-	ok, rehash, err := s.Hasher.Verify(ctx, in.Password, u.PasswordHash)
+	ok, rehash, err := s.hasher.Verify(ctx, in.Password, u.PasswordHash)
 	if err != nil {
-		s.Guard.Abandoned(ctx, account, in.Client.IP)
+		s.guard.Abandoned(ctx, account, in.Client.IP)
 		return Login{}, err
 	}
 	if !ok || !u.Active {
 		return Login{}, s.failLogin(ctx, u, account, domain.LoginEmail, in.Client)
 	}
-	if err := s.Guard.Succeeded(ctx, account, in.Client.IP); err != nil {
+	if err := s.guard.Succeeded(ctx, account, in.Client.IP); err != nil {
 		return Login{}, err
 	}
 	if rehash {
@@ -51,15 +56,15 @@ func (s *Service) Login(ctx context.Context, in PasswordLogin) (Login, error) {
 }
 
 // admitByEmail finds the account a login names (nil when there is none) and
-// its lockout key, and admits the attempt (see lockout.Guard.Admit).
-func (s *Service) admitByEmail(ctx context.Context, email, ip string) (*domain.User, string, error) {
-	key := domain.EmailKey(email)
-	u, err := lookup(s.Users.ByEmailKey(ctx, key))
+// its lockout key, and admits the attempt (see admit).
+func (s *Service) admitByEmail(ctx context.Context, email string, method domain.LoginMethod, c domain.Client) (*domain.User, lockout.Account, error) {
+	key := domain.NewEmailKey(email)
+	u, err := lookup(s.users.ByEmailKey(ctx, key))
 	if err != nil {
-		return nil, "", err
+		return nil, lockout.Account{}, err
 	}
-	account := lockout.AccountKey(u, "email:"+key)
-	return u, account, s.Guard.Admit(ctx, account, ip)
+	account := lockout.AccountKey(u, "email:"+key.String())
+	return u, account, s.admit(ctx, u, account, method, c)
 }
 
 // rehash upgrades a hash made with outdated parameters. It is best effort:
@@ -68,16 +73,18 @@ func (s *Service) admitByEmail(ctx context.Context, email, ip string) (*domain.U
 // meanwhile.
 func (s *Service) rehash(ctx context.Context, u *domain.User, password string) {
 	checked := u.PasswordHash
-	hash, err := s.Hasher.Hash(ctx, password)
+	hash, err := s.hasher.Hash(ctx, password)
 	if err == nil {
-		_, err = s.Users.Update(ctx, u.ID, func(u *domain.User) error {
+		_, err = s.users.Update(ctx, u.ID, func(u *domain.User) error {
 			if u.PasswordHash == checked {
+				// Same password, new parameters: not a revocation, so the
+				// credential epoch stays.
 				u.PasswordHash = hash
 			}
 			return nil
 		})
 	}
 	if err != nil {
-		s.Log.Warn("rehash password", "user", u.ID, "err", err)
+		s.log.Warn("rehash password", "user", u.ID, "err", err)
 	}
 }

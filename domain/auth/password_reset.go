@@ -15,20 +15,20 @@ func (s *Service) SendResetCode(ctx context.Context, email string, c domain.Clie
 	if err != nil {
 		return err
 	}
-	key := domain.EmailKey(email)
-	if err := s.Codes.Throttle(ctx, domain.PurposeMailReset, key); err != nil {
+	key := domain.NewEmailKey(email)
+	if err := s.codes.Throttle(ctx, domain.PurposeMailReset, key.String(), c); err != nil {
 		return err
 	}
-	u, err := lookup(s.Users.ByEmailKey(ctx, key))
+	u, err := lookup(s.users.ByEmailKey(ctx, key))
 	if err != nil || u == nil || !u.Active {
 		return err
 	}
-	code, err := s.Codes.Issue(ctx, resetKey(key), "", s.policy.MailCode)
+	code, err := s.codes.Issue(ctx, resetKey(key), "", s.policy.MailCode)
 	if err != nil {
 		return err
 	}
 	// The mail goes to the stored address, never to the variant typed here.
-	return s.Mail.SendMail(ctx, domain.Mail{To: u.Email, Kind: domain.MailResetCode, Lang: c.Lang, Code: code})
+	return s.mail.SendMail(ctx, domain.Mail{To: u.Email, Kind: domain.MailResetCode, Lang: c.Lang, Code: code})
 }
 
 // PasswordReset is the input of a password reset.
@@ -40,8 +40,9 @@ type PasswordReset struct {
 }
 
 // ResetPassword sets a new password with an emailed code, ends every session
-// of the account and lifts its lockout. The password policy is checked
-// before the code is spent, so a weak choice can be corrected.
+// of the account, voids its recovery codes and lifts its lockout. The
+// password policy is checked before the code is spent, so a weak choice can
+// be corrected.
 func (s *Service) ResetPassword(ctx context.Context, in PasswordReset) error {
 	email, err := domain.ParseEmail(in.Email)
 	if err != nil {
@@ -53,36 +54,47 @@ func (s *Service) ResetPassword(ctx context.Context, in PasswordReset) error {
 	if err := s.policy.Password.Check(in.Password, email); err != nil {
 		return err
 	}
-	key := domain.EmailKey(email)
-	if err := s.Codes.Use(ctx, resetKey(key), "", in.Code, s.policy.MailCode); err != nil {
+	key := domain.NewEmailKey(email)
+	// A wrong code counts against the client IP, so guessing codes across
+	// many accounts from one place is bounded like guessing passwords.
+	if err := s.guard.CheckFromIP(ctx, in.Client.IP, domain.ErrCodeInvalid, func() error {
+		return s.codes.Use(ctx, resetKey(key), "", in.Code, s.policy.MailCode)
+	}); err != nil {
 		return err
 	}
-	u, err := s.Users.ByEmailKey(ctx, key)
+	u, err := s.users.ByEmailKey(ctx, key)
 	if errors.Is(err, domain.ErrUserNotFound) {
 		return domain.ErrCodeInvalid // the account went away after the code was sent
 	}
 	if err != nil {
 		return err
 	}
-	hash, err := s.Hasher.Hash(ctx, in.Password)
+	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
 		return err
 	}
-	if _, err := s.Users.Update(ctx, u.ID, func(u *domain.User) error {
-		u.PasswordHash = hash
+	// The new hash bumps the credential epoch before the sweep below, so no
+	// login in flight with the old password keeps its session.
+	if _, err := s.users.Update(ctx, u.ID, func(u *domain.User) error {
+		u.SetPassword(hash)
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := s.Sessions.DeleteAllForUser(ctx, u.ID, ""); err != nil {
+	if _, err := s.sessions.DeleteAllForUser(ctx, u.ID, ""); err != nil {
 		return err
 	}
-	if err := s.Guard.Clear(ctx, lockout.AccountKey(u, "")); err != nil {
+	// Whoever needed the reset may have lost the codes along with the
+	// password; they must not keep opening the account.
+	if err := s.recoveryCodes.Void(ctx, u.ID); err != nil {
 		return err
 	}
-	return s.Mail.SendMail(ctx, domain.Mail{To: u.Email, Kind: domain.MailPasswordChanged, Lang: in.Client.Lang})
+	if err := s.guard.Clear(ctx, lockout.AccountKey(u, "")); err != nil {
+		return err
+	}
+	return s.mail.SendMail(ctx, domain.Mail{To: u.Email, Kind: domain.MailPasswordChanged, Lang: in.Client.Lang})
 }
 
-func resetKey(emailKey string) domain.CodeKey {
-	return domain.CodeKey{Purpose: domain.PurposeMailReset, Owner: emailKey}
+func resetKey(emailKey domain.EmailKey) domain.CodeKey {
+	return domain.CodeKey{Purpose: domain.PurposeMailReset, Owner: emailKey.String()}
 }

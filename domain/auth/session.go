@@ -15,12 +15,12 @@ func (s *Service) Verify(ctx context.Context, token string) (domain.Claims, erro
 	if token == "" {
 		return domain.Claims{}, domain.ErrAuthRequired
 	}
-	now := s.Clock.Now()
-	claims, err := s.Tokens.Verify(token, now)
+	now := s.clock.Now()
+	claims, err := s.tokens.Verify(token, now)
 	if err != nil {
 		return domain.Claims{}, domain.ErrAuthExpired
 	}
-	if _, err := s.Sessions.Touch(ctx, claims.UserID, claims.SessionID, now, s.policy.Session.IdleTimeout); err != nil {
+	if _, err := s.sessions.Touch(ctx, claims.UserID, claims.SessionID, now, s.policy.Session.IdleTimeout); err != nil {
 		if errors.Is(err, domain.ErrSessionNotFound) {
 			return domain.Claims{}, domain.ErrAuthExpired
 		}
@@ -32,7 +32,7 @@ func (s *Service) Verify(ctx context.Context, token string) (domain.Claims, erro
 // RefreshCode makes a single-use code that refreshes the caller's token. It
 // is bound to the caller's session and user.
 func (s *Service) RefreshCode(ctx context.Context, who domain.Claims) (string, error) {
-	return s.Codes.Issue(ctx, refreshKey(who), who.UserID, s.policy.RefreshCode)
+	return s.codes.Issue(ctx, refreshKey(who), who.UserID.String(), s.policy.RefreshCode)
 }
 
 // RefreshToken spends a refresh code and signs a new token for the same
@@ -42,11 +42,11 @@ func (s *Service) RefreshToken(ctx context.Context, who domain.Claims, code stri
 	if !domain.IsCodeFormat(code) {
 		return Login{}, domain.Invalid("code must be 6 digits")
 	}
-	if err := s.Codes.Use(ctx, refreshKey(who), who.UserID, code, s.policy.RefreshCode); err != nil {
+	if err := s.codes.Use(ctx, refreshKey(who), who.UserID.String(), code, s.policy.RefreshCode); err != nil {
 		return Login{}, err
 	}
-	now := s.Clock.Now()
-	sess, err := s.Sessions.Touch(ctx, who.UserID, who.SessionID, now, s.policy.Session.IdleTimeout)
+	now := s.clock.Now()
+	sess, err := s.sessions.Touch(ctx, who.UserID, who.SessionID, now, s.policy.Session.IdleTimeout)
 	if errors.Is(err, domain.ErrSessionNotFound) {
 		return Login{}, domain.ErrAuthExpired
 	}
@@ -56,11 +56,30 @@ func (s *Service) RefreshToken(ctx context.Context, who domain.Claims, code stri
 	return s.issue(sess, now)
 }
 
-// Logout ends the caller's session; its tokens stop working at once.
-func (s *Service) Logout(ctx context.Context, who domain.Claims) error {
-	return s.Sessions.Delete(ctx, who.UserID, who.SessionID)
+// Logout ends the sessions of scope; their tokens stop working at once.
+// Ending other sessions (others, global) sends the owner a notice when any
+// ended.
+func (s *Service) Logout(ctx context.Context, who domain.Claims, scope LogoutScope, c domain.Client) error {
+	switch scope {
+	case LogoutOthers:
+		_, err := s.EndOtherSessions(ctx, who, c)
+		return err
+	case LogoutGlobal:
+		// Others first, then the caller's: a failure in between leaves the
+		// caller signed in to try again, never signed out with others left.
+		n, err := s.sessions.DeleteAllForUser(ctx, who.UserID, who.SessionID)
+		if err != nil {
+			return err
+		}
+		if err := s.sessions.Delete(ctx, who.UserID, who.SessionID); err != nil {
+			return err
+		}
+		return s.noticeSessionsEnded(ctx, who, domain.MailSignedOutEverywhere, n, c.Lang)
+	default:
+		return s.sessions.Delete(ctx, who.UserID, who.SessionID)
+	}
 }
 
 func refreshKey(who domain.Claims) domain.CodeKey {
-	return domain.CodeKey{Purpose: domain.PurposeRefreshCode, Owner: who.SessionID}
+	return domain.CodeKey{Purpose: domain.PurposeRefreshCode, Owner: who.SessionID.String()}
 }

@@ -15,21 +15,28 @@ import (
 )
 
 type env struct {
-	clk   *clock.Fake
-	users *memory.UserStore
-	totp  *memory.TOTPStore
-	mail  *memory.Outbox
-	svc   *mfa.Service
-	who   domain.Claims
+	clk      *clock.Fake
+	users    *memory.UserStore
+	totp     *memory.TOTPStore
+	mail     *memory.Outbox
+	recovery *memory.RecoveryCodeStore
+	deps     mfa.Deps // what svc was built from
+	svc      *mfa.Service
+	who      domain.Claims
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	clk := clock.NewFake(time.Unix(1_700_000_010, 0)) // 10 s into a step
 	e := &env{clk: clk, users: memory.NewUserStore(clk), totp: memory.NewTOTPStore(clk), mail: &memory.Outbox{}}
-	e.svc = mfa.New(mfa.Deps{Users: e.users, TOTP: e.totp, Mail: e.mail, Clock: clk, Random: rand.Reader},
-		mfa.Policy{Issuer: "Gatehouse", PendingTTL: 5 * time.Minute, TOTP: domain.DefaultTOTPPolicy})
-	u := &domain.User{Email: "alice@example.com", EmailKey: "alice@example.com", PasswordHash: "x", Active: true}
+	e.recovery = memory.NewRecoveryCodeStore(e.users)
+	e.deps = mfa.Deps{Users: e.users, TOTP: e.totp, RecoveryCodes: e.recovery, Mail: e.mail, Clock: clk, Random: rand.Reader}
+	svc, err := mfa.New(e.deps, mfa.Policy{Issuer: "Gatehouse", PendingTTL: 5 * time.Minute, TOTP: domain.DefaultTOTPPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc = svc
+	u := &domain.User{Email: "alice@example.com", EmailKey: domain.NewEmailKey("alice@example.com"), PasswordHash: "x", Active: true}
 	if err := e.users.Create(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +85,7 @@ func TestOfferIsPending(t *testing.T) {
 		t.Fatalf("pending = %q, %v; want %q", pending, err, secret)
 	}
 	u, _ := e.users.ByID(context.Background(), e.who.UserID)
-	if u.TOTPSecret != "" {
+	if u.TOTP != nil {
 		t.Fatal("offer bound the secret")
 	}
 	// A second offer replaces the first.
@@ -105,8 +112,8 @@ func TestBindAcceptsWindow(t *testing.T) {
 			t.Fatalf("s+1 = now%+d: %v", next, err)
 		}
 		u, _ := e.users.ByID(context.Background(), e.who.UserID)
-		if u.TOTPSecret != secret {
-			t.Fatalf("bound secret = %q, want %q", u.TOTPSecret, secret)
+		if got := e.bound(t, u); got != secret {
+			t.Fatalf("bound secret = %q, want %q", got, secret)
 		}
 		if _, err := e.totp.Pending(context.Background(), e.who.UserID); !errors.Is(err, domain.ErrNotFound) {
 			t.Fatalf("pending after bind: %v", err)
@@ -144,7 +151,7 @@ func TestBindRefuses(t *testing.T) {
 				t.Fatalf("err = %v, want TOTP_INVALID", err)
 			}
 			u, _ := e.users.ByID(context.Background(), e.who.UserID)
-			if u.TOTPSecret != "" {
+			if u.TOTP != nil {
 				t.Fatal("secret bound after a refused bind")
 			}
 		})
@@ -234,7 +241,20 @@ func TestBindReplacesBoundSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	u, _ := e.users.ByID(context.Background(), e.who.UserID)
-	if u.TOTPSecret != secret2 {
+	if e.bound(t, u) != secret2 {
 		t.Fatal("second bind did not replace the secret")
 	}
+}
+
+// bound opens the TOTP secret bound to u.
+func (e *env) bound(t *testing.T, u *domain.User) string {
+	t.Helper()
+	if u.TOTP == nil {
+		t.Fatal("no TOTP secret bound")
+	}
+	secret, err := e.users.OpenTOTP(u.ID, *u.TOTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secret
 }

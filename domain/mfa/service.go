@@ -22,38 +22,67 @@ type Policy struct {
 	TOTP       domain.TOTPPolicy
 }
 
-// Deps are the ports the service drives.
+// Deps are what the service drives: its ports and the source of random
+// bytes for new secrets.
+// Every one is required: New refuses deps with one missing.
 type Deps struct {
-	Users  ports.UserStore
-	TOTP   ports.TOTPStore
-	Mail   ports.Mailer
-	Clock  ports.Clock
-	Random io.Reader
+	Users ports.UserStore
+	TOTP  ports.TOTPStore
+	// RecoveryCodes are voided when a new secret is bound.
+	RecoveryCodes ports.RecoveryCodeStore
+	Mail          ports.Mailer
+	Clock         ports.Clock
+	Random        io.Reader
 }
 
-// Service is the TOTP enrolment service.
+// Service is the TOTP enrolment service. Its dependencies are private, so
+// that an adapter can only go through its methods.
 type Service struct {
-	Deps
-	policy Policy
+	users         ports.UserStore
+	totp          ports.TOTPStore
+	mail          ports.Mailer
+	clock         ports.Clock
+	random        io.Reader
+	recoveryCodes ports.RecoveryCodeStore
+	policy        Policy
 }
 
-// New returns the service.
-func New(d Deps, p Policy) *Service {
-	return &Service{Deps: d, policy: p}
+// New returns the service. Every dependency is required: a missing one is
+// an error at start-up rather than a nil dereference on a rare path.
+func New(d Deps, p Policy) (*Service, error) {
+	if err := domain.RequireDependencies("mfa",
+		domain.Dependency{Name: "Users", Missing: d.Users == nil},
+		domain.Dependency{Name: "TOTP", Missing: d.TOTP == nil},
+		domain.Dependency{Name: "Mail", Missing: d.Mail == nil},
+		domain.Dependency{Name: "RecoveryCodes", Missing: d.RecoveryCodes == nil},
+		domain.Dependency{Name: "Clock", Missing: d.Clock == nil},
+		domain.Dependency{Name: "Random", Missing: d.Random == nil},
+	); err != nil {
+		return nil, err
+	}
+	return &Service{
+		users:         d.Users,
+		totp:          d.TOTP,
+		mail:          d.Mail,
+		clock:         d.Clock,
+		random:        d.Random,
+		recoveryCodes: d.RecoveryCodes,
+		policy:        p,
+	}, nil
 }
 
 // Offer makes a fresh secret for the caller, keeps it pending, and returns its
 // otpauth:// URL. Nothing is bound yet; a later offer replaces this one.
 func (s *Service) Offer(ctx context.Context, who domain.Claims) (string, error) {
-	u, err := s.Users.ByID(ctx, who.UserID)
+	u, err := s.users.ByID(ctx, who.UserID)
+	if err != nil {
+		return "", domain.CallerGone(err)
+	}
+	secret, keyURL, err := s.policy.TOTP.NewKey(s.policy.Issuer, u.Email, s.random)
 	if err != nil {
 		return "", err
 	}
-	secret, keyURL, err := s.policy.TOTP.NewKey(s.policy.Issuer, u.Email, s.Random)
-	if err != nil {
-		return "", err
-	}
-	if err := s.TOTP.PutPending(ctx, u.ID, secret, s.policy.PendingTTL); err != nil {
+	if err := s.totp.PutPending(ctx, u.ID, secret, s.policy.PendingTTL); err != nil {
 		return "", err
 	}
 	return keyURL, nil
@@ -69,7 +98,8 @@ type Binding struct {
 
 // Bind binds the pending secret when Codes[0] is the code of some step s and
 // Codes[1] the code of s+1, with s+1 within ±1 step of now. Both steps count
-// as used, so neither logs in later. Binding replaces a bound secret.
+// as used, so neither logs in later. Binding replaces a bound secret and
+// voids the account's recovery codes.
 func (s *Service) Bind(ctx context.Context, who domain.Claims, in Binding) error {
 	if t := s.policy.TOTP; len(in.Codes) != 2 || !t.IsCodeFormat(in.Codes[0]) || !t.IsCodeFormat(in.Codes[1]) {
 		return domain.Invalid(fmt.Sprintf("tss must hold two %d-digit codes", t.Digits))
@@ -78,7 +108,7 @@ func (s *Service) Bind(ctx context.Context, who domain.Claims, in Binding) error
 	if !ok {
 		return domain.Invalid("totp must be the otpauth:// URL that was offered")
 	}
-	pending, err := s.TOTP.Pending(ctx, who.UserID)
+	pending, err := s.totp.Pending(ctx, who.UserID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return domain.ErrTOTPInvalid
 	}
@@ -88,28 +118,36 @@ func (s *Service) Bind(ctx context.Context, who domain.Claims, in Binding) error
 	if subtle.ConstantTimeCompare([]byte(offered), []byte(pending)) != 1 {
 		return domain.ErrTOTPInvalid
 	}
-	step, ok := consecutiveStep(s.policy.TOTP, pending, in.Codes, s.Clock.Now())
+	step, ok := consecutiveStep(s.policy.TOTP, pending, in.Codes, s.clock.Now())
 	if !ok {
 		return domain.ErrTOTPInvalid
 	}
-	fresh, err := s.TOTP.UseSteps(ctx, who.UserID, []int64{step, step + 1}, s.policy.TOTP.UsedStepTTL())
+	fresh, err := s.totp.UseSteps(ctx, who.UserID, []int64{step, step + 1}, s.policy.TOTP.UsedStepTTL())
 	if err != nil {
 		return err
 	}
 	if !fresh {
 		return domain.ErrTOTPInvalid
 	}
-	u, err := s.Users.Update(ctx, who.UserID, func(u *domain.User) error {
-		u.TOTPSecret = pending
+	u, err := s.users.Update(ctx, who.UserID, func(u *domain.User) error {
+		sealed, err := s.users.SealTOTP(u.ID, pending)
+		if err != nil {
+			return err
+		}
+		u.TOTP = sealed
 		return nil
 	})
 	if err != nil {
+		return domain.CallerGone(err)
+	}
+	// Codes made for the previous secret do not stand in for this one.
+	if err := s.recoveryCodes.Void(ctx, u.ID); err != nil {
 		return err
 	}
-	if err := s.TOTP.DeletePending(ctx, u.ID); err != nil {
+	if err := s.totp.DeletePending(ctx, u.ID); err != nil {
 		return err
 	}
-	return s.Mail.SendMail(ctx, domain.Mail{To: u.Email, Kind: domain.MailTOTPChanged, Lang: in.Client.Lang})
+	return s.mail.SendMail(ctx, domain.Mail{To: u.Email, Kind: domain.MailTOTPChanged, Lang: in.Client.Lang})
 }
 
 // consecutiveStep finds s with codes[0] the code of s and codes[1] that of

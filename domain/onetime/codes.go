@@ -6,6 +6,7 @@ package onetime
 import (
 	"context"
 	"io"
+	"slices"
 
 	"github.com/gatehouse/gatehouse/domain"
 	"github.com/gatehouse/gatehouse/ports"
@@ -18,25 +19,15 @@ type Codes struct {
 	random   io.Reader
 	secret   []byte
 	resend   domain.ResendPolicy
+	caps     Caps
+	refusals Refusals
 }
 
-// New returns a code issuer. secret keys the code digests.
-func New(store ports.CodeStore, throttle ports.Throttle, random io.Reader, secret []byte, resend domain.ResendPolicy) *Codes {
-	return &Codes{store: store, throttle: throttle, random: random, secret: secret, resend: resend}
-}
-
-// Throttle records one send of purpose to target, or returns
-// CODE_TOO_FREQUENT with the time to wait. Callers ask before they know
-// whether the target is registered, so the answer is the same either way.
-func (c *Codes) Throttle(ctx context.Context, purpose domain.CodePurpose, target string) error {
-	wait, err := c.throttle.Allow(ctx, "send:"+string(purpose)+":"+target, c.resend.Interval, c.resend.HourlyLimit)
-	if err != nil {
-		return err
-	}
-	if wait > 0 {
-		return domain.TooFrequent(wait)
-	}
-	return nil
+// New returns a code issuer. secret keys the code digests; resend and caps
+// bound how often codes are sent (see Send).
+func New(store ports.CodeStore, throttle ports.Throttle, random io.Reader, secret []byte, resend domain.ResendPolicy, caps Caps) *Codes {
+	caps.SMS.Regions = slices.Clone(caps.SMS.Regions)
+	return &Codes{store: store, throttle: throttle, random: random, secret: secret, resend: resend, caps: caps}
 }
 
 // Issue makes a new code for key, bound to bound (a phone, a user id, or

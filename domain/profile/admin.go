@@ -28,16 +28,16 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount) (*domain.Use
 	if err := domain.ValidateName(in.Name); err != nil {
 		return nil, err
 	}
-	u := &domain.User{Email: email, EmailKey: domain.EmailKey(email), Name: in.Name, Active: true}
+	u := &domain.User{Email: email, EmailKey: domain.NewEmailKey(email), Name: in.Name, Active: true}
 	if in.Phone != "" {
 		if u.Phone, err = domain.ParsePhone(in.Phone, s.policy.PhoneRegion); err != nil {
 			return nil, err
 		}
 	}
-	if u.PasswordHash, err = s.Hasher.Hash(ctx, in.Password); err != nil {
+	if u.PasswordHash, err = s.hasher.Hash(ctx, in.Password); err != nil {
 		return nil, err
 	}
-	if err := s.Users.Create(ctx, u); err != nil {
+	if err := s.users.Create(ctx, u); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -50,7 +50,7 @@ func (s *Service) EnsureAccount(ctx context.Context, in NewAccount) (bool, error
 	if err != nil {
 		return false, err
 	}
-	_, err = s.Users.ByEmailKey(ctx, domain.EmailKey(email))
+	_, err = s.users.ByEmailKey(ctx, domain.NewEmailKey(email))
 	if err == nil {
 		return false, nil
 	}
@@ -66,17 +66,45 @@ func (s *Service) EnsureAccount(ctx context.Context, in NewAccount) (bool, error
 
 // ListAccounts returns every account, oldest first.
 func (s *Service) ListAccounts(ctx context.Context) ([]domain.User, error) {
-	return s.Users.List(ctx)
+	return s.users.List(ctx)
 }
 
-// SetActive enables or disables an account. Disabling ends all its sessions.
+// TOTPState is how an account's TOTP stands, for operators.
+type TOTPState string
+
+// The TOTP states.
+const (
+	TOTPUnbound TOTPState = "unbound"
+	TOTPBound   TOTPState = "bound"
+	// TOTPUnreadable is a bound secret that does not open with the
+	// configured keys: the account cannot log in by TOTP until the old key
+	// is configured again or the secret is bound anew.
+	TOTPUnreadable TOTPState = "unreadable"
+)
+
+// TOTPState tells whether u has TOTP bound and whether its secret opens. It
+// opens the secret in memory and forgets it.
+func (s *Service) TOTPState(u *domain.User) TOTPState {
+	if u.TOTP == nil {
+		return TOTPUnbound
+	}
+	if _, err := s.users.OpenTOTP(u.ID, *u.TOTP); err != nil {
+		return TOTPUnreadable
+	}
+	return TOTPBound
+}
+
+// SetActive enables or disables an account. Disabling ends all its sessions:
+// the update bumps the credential epoch first, so a login that read the
+// account as active and is still in flight gives its session up (see auth's
+// startSession), and the sweep that follows ends the rest.
 func (s *Service) SetActive(ctx context.Context, email string, active bool) error {
 	u, err := s.byEmail(ctx, email)
 	if err != nil {
 		return err
 	}
-	if _, err := s.Users.Update(ctx, u.ID, func(u *domain.User) error {
-		u.Active = active
+	if _, err := s.users.Update(ctx, u.ID, func(u *domain.User) error {
+		u.SetActive(active)
 		return nil
 	}); err != nil {
 		return err
@@ -84,7 +112,8 @@ func (s *Service) SetActive(ctx context.Context, email string, active bool) erro
 	if active {
 		return nil
 	}
-	return s.Sessions.DeleteAllForUser(ctx, u.ID, "")
+	_, err = s.sessions.DeleteAllForUser(ctx, u.ID, "")
+	return err
 }
 
 // SetPassword replaces an account's password (policy applies) and ends all
@@ -105,5 +134,5 @@ func (s *Service) byEmail(ctx context.Context, email string) (*domain.User, erro
 	if err != nil {
 		return nil, err
 	}
-	return s.Users.ByEmailKey(ctx, domain.EmailKey(email))
+	return s.users.ByEmailKey(ctx, domain.NewEmailKey(email))
 }

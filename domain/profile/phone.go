@@ -7,28 +7,37 @@ import (
 	"github.com/gatehouse/gatehouse/domain"
 )
 
-// SendBindCode sends a code that binds phone to the caller's account. A phone
-// bound to another account is PHONE_TAKEN, and nothing is sent.
-func (s *Service) SendBindCode(ctx context.Context, who domain.Claims, phone string, c domain.Client) error {
-	phone, err := domain.ParsePhone(phone, s.policy.PhoneRegion)
+// SendBindCode sends a code that binds phone to the caller's account. The
+// checks answer in the order of API.md: the format, the resend throttle of
+// the phone (CODE_TOO_FREQUENT), a phone bound to another account
+// (PHONE_TAKEN), then the caps (RATE_LIMITED): per client IP, and the
+// distinct numbers the account asked codes for this hour. Nothing is sent
+// or counted unless every check passes.
+func (s *Service) SendBindCode(ctx context.Context, who domain.Claims, number string, c domain.Client) error {
+	phone, err := domain.ParsePhone(number, s.policy.PhoneRegion)
 	if err != nil {
 		return err
 	}
-	owner, err := s.Users.ByPhone(ctx, phone)
+	send := s.codes.NewSend(domain.PurposePhoneBind, phone.String(), c).
+		CapDistinct(domain.BindNumbersLimitKey(who.UserID), phone.String(), s.policy.BindNumbersHourlyLimit)
+	if err := send.CheckTarget(ctx); err != nil {
+		return err
+	}
+	owner, err := s.users.ByPhone(ctx, phone)
 	switch {
 	case err == nil && owner.ID != who.UserID:
 		return domain.ErrPhoneTaken
 	case err != nil && !errors.Is(err, domain.ErrUserNotFound):
 		return err
 	}
-	if err := s.Codes.Throttle(ctx, domain.PurposePhoneBind, phone); err != nil {
+	if err := send.Record(ctx); err != nil {
 		return err
 	}
-	code, err := s.Codes.Issue(ctx, bindKey(who), phone, s.policy.BindCode)
+	code, err := s.codes.Issue(ctx, bindKey(who), phone.String(), s.policy.BindCode)
 	if err != nil {
 		return err
 	}
-	return s.SMS.SendSMS(ctx, domain.SMS{Phone: phone, Code: code, Purpose: domain.PurposePhoneBind, Lang: c.Lang})
+	return s.sms.SendSMS(ctx, domain.SMS{Phone: phone, Code: code, Purpose: domain.PurposePhoneBind, Lang: c.Lang})
 }
 
 // PhoneBinding is the input of binding a phone.
@@ -48,19 +57,22 @@ func (s *Service) BindPhone(ctx context.Context, who domain.Claims, in PhoneBind
 	if !domain.IsCodeFormat(in.Code) {
 		return domain.Invalid("code must be 6 digits")
 	}
-	if err := s.Codes.Use(ctx, bindKey(who), phone, in.Code, s.policy.BindCode); err != nil {
+	// A wrong code counts against the client IP (see lockout.Guard.CheckFromIP).
+	if err := s.guard.CheckFromIP(ctx, in.Client.IP, domain.ErrCodeInvalid, func() error {
+		return s.codes.Use(ctx, bindKey(who), phone.String(), in.Code, s.policy.BindCode)
+	}); err != nil {
 		return err
 	}
-	u, err := s.Users.Update(ctx, who.UserID, func(u *domain.User) error {
+	u, err := s.users.Update(ctx, who.UserID, func(u *domain.User) error {
 		u.Phone = phone
 		return nil
 	})
 	if err != nil {
-		return err
+		return domain.CallerGone(err)
 	}
 	return s.notify(ctx, u, domain.MailPhoneChanged, in.Client.Lang)
 }
 
 func bindKey(who domain.Claims) domain.CodeKey {
-	return domain.CodeKey{Purpose: domain.PurposePhoneBind, Owner: who.UserID}
+	return domain.CodeKey{Purpose: domain.PurposePhoneBind, Owner: who.UserID.String()}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -29,7 +30,11 @@ type env struct {
 	sessions *memory.SessionStore
 	guard    *lockout.Guard
 	outbox   *memory.Outbox
-	svc      *profile.Service
+	recovery *memory.RecoveryCodeStore
+	// beforeReplace, when set, runs before recovery codes are stored.
+	beforeReplace func()
+	deps          profile.Deps // what svc was built from
+	svc           *profile.Service
 }
 
 func newEnv(t *testing.T) *env {
@@ -41,22 +46,34 @@ func newEnv(t *testing.T) *env {
 		sessions: memory.NewSessionStore(clk),
 		outbox:   &memory.Outbox{},
 	}
-	e.guard = lockout.NewGuard(memory.NewAttemptCounter(clk), domain.LockoutPolicy{AccountLimit: 5, IPLimit: 10, Lock: 15 * time.Minute}, nil)
-	codes := onetime.New(memory.NewCodeStore(clk), memory.NewThrottle(clk), rand.Reader,
-		[]byte("test-secret-test-secret-test-secret"), domain.ResendPolicy{Interval: time.Minute, HourlyLimit: 10})
-	e.svc = profile.New(profile.Deps{
-		Users:    e.users,
-		Sessions: e.sessions,
-		Hasher:   argon2.NewHasher(argon2.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 4),
-		SMS:      e.outbox,
-		Mail:     e.outbox,
-		Codes:    codes,
-		Guard:    e.guard,
-	}, profile.Policy{
-		Password:    domain.DefaultPasswordPolicy,
-		BindCode:    domain.CodePolicy{TTL: 2 * time.Minute, MaxAttempts: 5},
-		PhoneRegion: "CN",
+	e.recovery = memory.NewRecoveryCodeStore(e.users)
+	e.guard = lockout.NewGuard(memory.NewAttemptCounter(clk), domain.LockoutPolicy{AccountLimit: 5, IPLimit: 10, Lock: 15 * time.Minute}, nil, nil)
+	throttle := memory.NewThrottle(clk)
+	codes := onetime.New(memory.NewCodeStore(clk), throttle, rand.Reader,
+		[]byte("test-secret-test-secret-test-secret"), domain.ResendPolicy{Interval: time.Minute, HourlyLimit: 10}, onetime.Caps{})
+	e.deps = profile.Deps{
+		Users:         e.users,
+		Sessions:      e.sessions,
+		Hasher:        argon2.NewHasher(argon2.Params{Memory: 1024, Iterations: 1, Parallelism: 1}, 4),
+		SMS:           e.outbox,
+		Mail:          e.outbox,
+		Codes:         codes,
+		Guard:         e.guard,
+		Throttle:      throttle,
+		RecoveryCodes: hookedRecoveryCodes{e.recovery, e},
+		Log:           slog.New(slog.DiscardHandler),
+	}
+	svc, err := profile.New(e.deps, profile.Policy{
+		Password:               domain.DefaultPasswordPolicy,
+		BindCode:               domain.CodePolicy{TTL: 2 * time.Minute, MaxAttempts: 5},
+		PhoneRegion:            "CN",
+		EmailChangeHourlyLimit: 2,
+		BindNumbersHourlyLimit: 2,
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc = svc
 	return e
 }
 
@@ -70,11 +87,11 @@ func (e *env) create(t *testing.T, email, phone string) *domain.User {
 }
 
 // session opens a session for u directly in the store and returns its claims.
-func (e *env) session(t *testing.T, u *domain.User, id string) domain.Claims {
+func (e *env) session(t *testing.T, u *domain.User, id domain.SessionID) domain.Claims {
 	t.Helper()
 	now := e.clk.Now()
 	s := domain.Session{ID: id, UserID: u.ID, CreatedAt: now, AbsoluteExpiry: now.Add(7 * 24 * time.Hour), IdleTimeout: time.Hour}
-	if err := e.sessions.Create(context.Background(), s, time.Hour); err != nil {
+	if err := e.sessions.Create(context.Background(), s, time.Hour, 50); err != nil {
 		t.Fatal(err)
 	}
 	return domain.Claims{UserID: u.ID, SessionID: id}
@@ -177,7 +194,7 @@ func TestUpdateEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := e.users.ByID(ctx, u.ID)
-	if got.Email != fresh || got.EmailKey != "alice.new@example.com" {
+	if got.Email != fresh || got.EmailKey.String() != "alice.new@example.com" {
 		t.Fatalf("email = %q / %q", got.Email, got.EmailKey)
 	}
 	if len(e.outbox.Mails()) != 1 {
@@ -264,7 +281,9 @@ func TestBindPhone(t *testing.T) {
 	}
 	wantErr(t, e.svc.BindPhone(ctx, me, profile.PhoneBinding{Phone: phone, Code: code}), domain.ErrCodeInvalid) // single use
 
-	// Now the phone is Alice's: Mallory cannot ask for it.
+	// Now the phone is Alice's: Mallory cannot ask for it (once the resend
+	// throttle, which answers first, has passed).
+	e.clk.Advance(time.Minute)
 	wantErr(t, e.svc.SendBindCode(ctx, them, phone, client), domain.ErrPhoneTaken)
 }
 
@@ -286,7 +305,10 @@ func TestRemove(t *testing.T) {
 	ctx := context.Background()
 	u := e.create(t, "alice@example.com", "+8613800138000")
 	u, err := e.users.Update(ctx, u.ID, func(u *domain.User) error {
-		u.TOTPSecret = "JBSWY3DPEHPK3PXP"
+		var err error
+		if u.TOTP, err = e.users.SealTOTP(u.ID, "JBSWY3DPEHPK3PXP"); err != nil {
+			return err
+		}
 		u.Lark = &domain.LarkProfile{Name: "A", OpenID: "ou_1"}
 		return nil
 	})
@@ -312,7 +334,7 @@ func TestRemove(t *testing.T) {
 		}
 	}
 	got, _ := e.users.ByID(ctx, u.ID)
-	if got.Phone != "" || got.TOTPSecret != "" || got.Lark != nil {
+	if got.Phone != "" || got.TOTP != nil || got.Lark != nil {
 		t.Fatalf("after remove: %+v", got)
 	}
 	for _, key := range []string{"email", "", "Phone", "password"} {
@@ -367,7 +389,7 @@ func TestCreateAccount(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	u := e.create(t, "Alice@Example.com", "13800138000")
-	if u.Email != "Alice@Example.com" || u.EmailKey != "alice@example.com" || u.Phone != "+8613800138000" || !u.Active {
+	if u.Email != "Alice@Example.com" || u.EmailKey.String() != "alice@example.com" || u.Phone != "+8613800138000" || !u.Active {
 		t.Fatalf("created %+v", u)
 	}
 	_, err := e.svc.CreateAccount(ctx, profile.NewAccount{Email: "alice@EXAMPLE.com", Password: password})

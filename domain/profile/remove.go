@@ -7,8 +7,9 @@ import (
 	"github.com/gatehouse/gatehouse/domain"
 )
 
-// Remove unbinds the phone, TOTP or Lark from the caller's account. Removing
-// something not bound succeeds and changes nothing.
+// Remove unbinds the phone, TOTP or Lark from the caller's account;
+// removing TOTP voids the recovery codes too. Removing something not bound
+// succeeds and changes nothing.
 func (s *Service) Remove(ctx context.Context, who domain.Claims, key string, c domain.Client) error {
 	var (
 		kind   domain.MailKind
@@ -23,8 +24,8 @@ func (s *Service) Remove(ctx context.Context, who domain.Claims, key string, c d
 		}
 	case "totp":
 		kind, remove = domain.MailTOTPRemoved, func(u *domain.User) bool {
-			was := u.TOTPSecret != ""
-			u.TOTPSecret = ""
+			was := u.TOTP != nil
+			u.TOTP = nil
 			return was
 		}
 	case "lark":
@@ -36,17 +37,26 @@ func (s *Service) Remove(ctx context.Context, who domain.Claims, key string, c d
 	default:
 		return domain.Invalid("key must be phone, totp or lark")
 	}
-	u, err := s.Users.Update(ctx, who.UserID, func(u *domain.User) error {
+	u, err := s.users.Update(ctx, who.UserID, func(u *domain.User) error {
 		if !remove(u) {
 			return errUnchanged
 		}
 		return nil
 	})
-	if errors.Is(err, errUnchanged) {
-		return nil
+	changed := !errors.Is(err, errUnchanged)
+	if changed && err != nil {
+		return domain.CallerGone(err)
 	}
-	if err != nil {
-		return err
+	if key == "totp" {
+		// Recovery codes stand in for TOTP: without it they are void. Also
+		// when nothing was bound, so a set left behind by an earlier
+		// failure goes now.
+		if err := s.recoveryCodes.Void(ctx, who.UserID); err != nil {
+			return err
+		}
+	}
+	if !changed {
+		return nil
 	}
 	return s.notify(ctx, u, kind, c.Lang)
 }
