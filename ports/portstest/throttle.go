@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/domain"
 	"github.com/gatehouse/gatehouse/ports"
 )
 
@@ -21,7 +22,7 @@ func TestThrottle(t *testing.T, h Harness[ports.Throttle]) {
 	t.Run("one event per interval", func(t *testing.T) {
 		t.Parallel()
 		store, tl := h.New(t)
-		key := rand.Text()
+		key := throttleKey()
 		throttleAllows(t, store, key, suiteTTL, 10)
 
 		wait := throttleRefuses(t, store, key, suiteTTL, 10)
@@ -37,7 +38,7 @@ func TestThrottle(t *testing.T, h Harness[ports.Throttle]) {
 	t.Run("at most the hourly limit", func(t *testing.T) {
 		t.Parallel()
 		store, tl := h.New(t)
-		key := rand.Text()
+		key := throttleKey()
 		const limit = 3
 		for range limit {
 			throttleAllows(t, store, key, throttleStep, limit)
@@ -49,14 +50,14 @@ func TestThrottle(t *testing.T, h Harness[ports.Throttle]) {
 		tl.Advance(throttleStep)
 		wait = throttleRefuses(t, store, key, throttleStep, limit)
 		checkDurationIn(t, "retryAfter", wait, time.Hour-time.Minute, time.Hour)
-		throttleAllows(t, store, rand.Text(), throttleStep, limit)
+		throttleAllows(t, store, throttleKey(), throttleStep, limit)
 	})
 
 	t.Run("the hour slides", func(t *testing.T) {
 		t.Parallel()
 		skipLongerThan(t, h, time.Hour)
 		store, tl := h.New(t)
-		key := rand.Text()
+		key := throttleKey()
 		const limit = 3
 		throttleAllows(t, store, key, time.Minute, limit)
 		tl.Advance(40 * time.Minute)
@@ -79,16 +80,133 @@ func TestThrottle(t *testing.T, h Harness[ports.Throttle]) {
 	t.Run("keys are apart", func(t *testing.T) {
 		t.Parallel()
 		store, _ := h.New(t)
-		first := rand.Text()
+		first := throttleKey()
 		throttleAllows(t, store, first, suiteTTL, 10)
-		throttleAllows(t, store, rand.Text(), suiteTTL, 10)
+		throttleAllows(t, store, throttleKey(), suiteTTL, 10)
 		throttleRefuses(t, store, first, suiteTTL, 10)
+	})
+
+	t.Run("wait checks without recording", func(t *testing.T) {
+		t.Parallel()
+		store, _ := h.New(t)
+		key := throttleKey()
+		for range 3 {
+			if wait, err := store.Wait(ctx, key, suiteTTL, 1); err != nil || wait != 0 {
+				t.Fatalf("Wait on an unused key = %v, %v; want 0", wait, err)
+			}
+		}
+		throttleAllows(t, store, key, suiteTTL, 10)
+		wait, err := store.Wait(ctx, key, suiteTTL, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkDurationIn(t, "Wait", wait, suiteTTL-suiteMargin, suiteTTL)
+		// The hourly limit answers too, as Allow would.
+		wait, err = store.Wait(ctx, key, 0, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkDurationIn(t, "Wait at the hourly limit", wait, time.Hour-time.Minute, time.Hour)
+		if wait, err := store.Wait(ctx, key, 0, 2); err != nil || wait != 0 {
+			t.Fatalf("Wait under the hourly limit = %v, %v; want 0", wait, err)
+		}
+	})
+
+	t.Run("distinct members up to the hourly limit", func(t *testing.T) {
+		t.Parallel()
+		store, _ := h.New(t)
+		key := throttleKey()
+		const limit = 3
+		for i := range limit {
+			member := string(rune('a' + i))
+			if wait, err := store.WaitDistinct(ctx, key, member, limit); err != nil || wait != 0 {
+				t.Fatalf("WaitDistinct(%s) = %v, %v; want 0", member, wait, err)
+			}
+			distinctAllows(t, store, key, member, limit)
+		}
+		// Known members stay allowed, as often as asked.
+		for range 2 {
+			distinctAllows(t, store, key, "a", limit)
+			distinctAllows(t, store, key, "c", limit)
+		}
+		wait := distinctRefuses(t, store, key, "d", limit)
+		checkDurationIn(t, "retryAfter", wait, time.Hour-time.Minute, time.Hour)
+		wait, err := store.WaitDistinct(ctx, key, "e", limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkDurationIn(t, "WaitDistinct", wait, time.Hour-time.Minute, time.Hour)
+		// A refused member was not recorded, and the keys of Allow are apart.
+		distinctRefuses(t, store, key, "d", limit)
+		throttleAllows(t, store, key, 0, 1)
+		distinctAllows(t, store, throttleKey(), "d", limit)
+	})
+
+	t.Run("a member stays until an hour after it was last recorded", func(t *testing.T) {
+		t.Parallel()
+		skipLongerThan(t, h, time.Hour)
+		store, tl := h.New(t)
+		key := throttleKey()
+		distinctAllows(t, store, key, "a", 2)
+		tl.Advance(40 * time.Minute)
+		distinctAllows(t, store, key, "b", 2)
+		tl.Advance(10 * time.Minute)
+		distinctAllows(t, store, key, "a", 2) // renews a
+		tl.Advance(15 * time.Minute)
+		// a was first recorded 65 minutes ago but again 15 minutes ago.
+		wait := distinctRefuses(t, store, key, "c", 2)
+		checkDurationIn(t, "retryAfter", wait, 35*time.Minute-time.Second, 35*time.Minute)
+		tl.Advance(wait)
+		distinctAllows(t, store, key, "c", 2)
+	})
+
+	t.Run("checks count nothing", func(t *testing.T) {
+		t.Parallel()
+		store, _ := h.New(t)
+		key := throttleKey()
+		for range 5 {
+			if _, err := store.Wait(ctx, key, time.Minute, 1); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := store.WaitDistinct(ctx, key, "m", 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		throttleAllows(t, store, key, time.Minute, 1)
+		distinctAllows(t, store, key, "other", 1)
+	})
+
+	t.Run("parallel distinct members are allowed up to the limit", func(t *testing.T) {
+		t.Parallel()
+		store, _ := h.New(t)
+		key := throttleKey()
+		const limit = 5
+		waits := make([]time.Duration, raceGoroutines)
+		var wg sync.WaitGroup
+		for i := range raceGoroutines {
+			wg.Go(func() {
+				var err error
+				if waits[i], err = store.AllowDistinct(ctx, key, rand.Text(), limit); err != nil {
+					t.Errorf("AllowDistinct: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		allowed := 0
+		for _, w := range waits {
+			if w == 0 {
+				allowed++
+			}
+		}
+		if allowed != limit {
+			t.Errorf("%d of %d parallel new members allowed, want %d", allowed, raceGoroutines, limit)
+		}
 	})
 
 	t.Run("parallel events are allowed once", func(t *testing.T) {
 		t.Parallel()
 		store, _ := h.New(t)
-		key := rand.Text()
+		key := throttleKey()
 
 		waits := make([]time.Duration, raceGoroutines)
 		var wg sync.WaitGroup
@@ -113,7 +231,7 @@ func TestThrottle(t *testing.T, h Harness[ports.Throttle]) {
 	})
 }
 
-func throttleAllows(t *testing.T, store ports.Throttle, key string, interval time.Duration, limit int) {
+func throttleAllows(t *testing.T, store ports.Throttle, key domain.LimitKey, interval time.Duration, limit int) {
 	t.Helper()
 	wait, err := store.Allow(context.Background(), key, interval, limit)
 	if err != nil {
@@ -124,7 +242,7 @@ func throttleAllows(t *testing.T, store ports.Throttle, key string, interval tim
 	}
 }
 
-func throttleRefuses(t *testing.T, store ports.Throttle, key string, interval time.Duration, limit int) time.Duration {
+func throttleRefuses(t *testing.T, store ports.Throttle, key domain.LimitKey, interval time.Duration, limit int) time.Duration {
 	t.Helper()
 	wait, err := store.Allow(context.Background(), key, interval, limit)
 	if err != nil {
@@ -135,3 +253,30 @@ func throttleRefuses(t *testing.T, store ports.Throttle, key string, interval ti
 	}
 	return wait
 }
+
+func distinctAllows(t *testing.T, store ports.Throttle, key domain.LimitKey, member string, limit int) {
+	t.Helper()
+	wait, err := store.AllowDistinct(context.Background(), key, member, limit)
+	if err != nil {
+		t.Fatalf("AllowDistinct: %v", err)
+	}
+	if wait != 0 {
+		t.Fatalf("AllowDistinct(%q) = %v, want 0 (allowed)", member, wait)
+	}
+}
+
+func distinctRefuses(t *testing.T, store ports.Throttle, key domain.LimitKey, member string, limit int) time.Duration {
+	t.Helper()
+	wait, err := store.AllowDistinct(context.Background(), key, member, limit)
+	if err != nil {
+		t.Fatalf("AllowDistinct: %v", err)
+	}
+	if wait <= 0 {
+		t.Fatalf("AllowDistinct(%q) = %v, want a wait > 0 (refused)", member, wait)
+	}
+	return wait
+}
+
+// throttleKey returns a key no other test uses: the resend throttle of a
+// random target.
+func throttleKey() domain.LimitKey { return domain.SendLimitKey(domain.PurposeSMSLogin, rand.Text()) }

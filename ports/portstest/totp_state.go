@@ -2,7 +2,6 @@ package portstest
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -19,14 +18,14 @@ func TestTOTPStore(t *testing.T, h Harness[ports.TOTPStore]) {
 	t.Run("pending secret", func(t *testing.T) {
 		t.Parallel()
 		store, _ := h.New(t)
-		user := rand.Text()
+		user := anyUserID()
 		totpPendingMissing(t, store, user)
 
 		totpPutPending(t, store, user, "FIRST")
 		totpPendingIs(t, store, user, "FIRST")
 		totpPutPending(t, store, user, "SECOND")
 		totpPendingIs(t, store, user, "SECOND")
-		totpPendingMissing(t, store, rand.Text())
+		totpPendingMissing(t, store, anyUserID())
 
 		for range 2 {
 			if err := store.DeletePending(ctx, user); err != nil {
@@ -39,7 +38,7 @@ func TestTOTPStore(t *testing.T, h Harness[ports.TOTPStore]) {
 	t.Run("pending secret expires", func(t *testing.T) {
 		t.Parallel()
 		store, tl := h.New(t)
-		user := rand.Text()
+		user := anyUserID()
 		totpPutPending(t, store, user, "FIRST")
 		tl.Advance(suiteTTL - suiteMargin)
 		// Replacing the secret restarts its TTL.
@@ -53,20 +52,20 @@ func TestTOTPStore(t *testing.T, h Harness[ports.TOTPStore]) {
 	t.Run("a step is used once", func(t *testing.T) {
 		t.Parallel()
 		store, _ := h.New(t)
-		user := rand.Text()
+		user := anyUserID()
 		totpUseSteps(t, store, user, true, 10, 11)
 		totpUseSteps(t, store, user, false, 11)
 		// A refused call marks nothing, not even its unused steps.
 		totpUseSteps(t, store, user, false, 12, 10)
 		totpUseSteps(t, store, user, true, 12)
-		totpUseSteps(t, store, rand.Text(), true, 10, 11, 12)
+		totpUseSteps(t, store, anyUserID(), true, 10, 11, 12)
 		totpUseSteps(t, store, user, true)
 	})
 
 	t.Run("a used step is forgotten after its ttl", func(t *testing.T) {
 		t.Parallel()
 		store, tl := h.New(t)
-		user := rand.Text()
+		user := anyUserID()
 		totpUseSteps(t, store, user, true, 7)
 		tl.Advance(suiteTTL - suiteMargin)
 		totpUseSteps(t, store, user, false, 7)
@@ -77,7 +76,7 @@ func TestTOTPStore(t *testing.T, h Harness[ports.TOTPStore]) {
 	t.Run("parallel uses of one step succeed once", func(t *testing.T) {
 		t.Parallel()
 		store, _ := h.New(t)
-		user := rand.Text()
+		user := anyUserID()
 		var wins atomic.Int32
 		var wg sync.WaitGroup
 		for i := range raceGoroutines {
@@ -104,14 +103,14 @@ func TestTOTPStore(t *testing.T, h Harness[ports.TOTPStore]) {
 	})
 }
 
-func totpPutPending(t *testing.T, store ports.TOTPStore, user, secret string) {
+func totpPutPending(t *testing.T, store ports.TOTPStore, user domain.UserID, secret string) {
 	t.Helper()
 	if err := store.PutPending(context.Background(), user, secret, suiteTTL); err != nil {
 		t.Fatalf("PutPending: %v", err)
 	}
 }
 
-func totpPendingIs(t *testing.T, store ports.TOTPStore, user, want string) {
+func totpPendingIs(t *testing.T, store ports.TOTPStore, user domain.UserID, want string) {
 	t.Helper()
 	got, err := store.Pending(context.Background(), user)
 	if err != nil || got != want {
@@ -119,14 +118,14 @@ func totpPendingIs(t *testing.T, store ports.TOTPStore, user, want string) {
 	}
 }
 
-func totpPendingMissing(t *testing.T, store ports.TOTPStore, user string) {
+func totpPendingMissing(t *testing.T, store ports.TOTPStore, user domain.UserID) {
 	t.Helper()
 	if got, err := store.Pending(context.Background(), user); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("Pending = %q, %v; want %v", got, err, domain.ErrNotFound)
 	}
 }
 
-func totpUseSteps(t *testing.T, store ports.TOTPStore, user string, want bool, steps ...int64) {
+func totpUseSteps(t *testing.T, store ports.TOTPStore, user domain.UserID, want bool, steps ...int64) {
 	t.Helper()
 	got, err := store.UseSteps(context.Background(), user, steps, suiteTTL)
 	if err != nil {
