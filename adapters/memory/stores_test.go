@@ -40,3 +40,14 @@ func TestAttemptCounter(t *testing.T) {
 func TestTOTPStore(t *testing.T) {
 	portstest.TestTOTPStore(t, harnessOf(func(c ports.Clock) ports.TOTPStore { return memory.NewTOTPStore(c) }))
 }
+
+func TestRecoveryCodeStore(t *testing.T) {
+	portstest.TestRecoveryCodeStore(t, func(*testing.T) portstest.RecoveryCodeStores {
+		users := memory.NewUserStore(clock.NewFake(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)))
+		return portstest.RecoveryCodeStores{Codes: memory.NewRecoveryCodeStore(users), Users: users}
+	})
+}
+
+func TestLarkStateStore(t *testing.T) {
+	portstest.TestLarkStateStore(t, harnessOf(func(c ports.Clock) ports.LarkStateStore { return memory.NewLarkStateStore(c) }))
+}

@@ -13,14 +13,14 @@ import (
 type TOTPStore struct {
 	clock   ports.Clock
 	mu      sync.Mutex
-	pending *expiringMap[string, string]
+	pending *expiringMap[domain.UserID, string]
 	used    *expiringMap[totpStepRef, struct{}]
 }
 
 var _ ports.TOTPStore = (*TOTPStore)(nil)
 
 type totpStepRef struct {
-	userID string
+	userID domain.UserID
 	step   int64
 }
 
@@ -28,13 +28,13 @@ type totpStepRef struct {
 func NewTOTPStore(clock ports.Clock) *TOTPStore {
 	return &TOTPStore{
 		clock:   clock,
-		pending: newExpiringMap[string, string](),
+		pending: newExpiringMap[domain.UserID, string](),
 		used:    newExpiringMap[totpStepRef, struct{}](),
 	}
 }
 
 // PutPending stores the secret offered to the user for ttl.
-func (st *TOTPStore) PutPending(_ context.Context, userID, secret string, ttl time.Duration) error {
+func (st *TOTPStore) PutPending(_ context.Context, userID domain.UserID, secret string, ttl time.Duration) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	now := st.clock.Now()
@@ -43,7 +43,7 @@ func (st *TOTPStore) PutPending(_ context.Context, userID, secret string, ttl ti
 }
 
 // Pending returns the pending secret, or domain.ErrNotFound.
-func (st *TOTPStore) Pending(_ context.Context, userID string) (string, error) {
+func (st *TOTPStore) Pending(_ context.Context, userID domain.UserID) (string, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	secret, _, ok := st.pending.get(userID, st.clock.Now())
@@ -54,7 +54,7 @@ func (st *TOTPStore) Pending(_ context.Context, userID string) (string, error) {
 }
 
 // DeletePending forgets the pending secret.
-func (st *TOTPStore) DeletePending(_ context.Context, userID string) error {
+func (st *TOTPStore) DeletePending(_ context.Context, userID domain.UserID) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.pending.delete(userID)
@@ -63,7 +63,7 @@ func (st *TOTPStore) DeletePending(_ context.Context, userID string) error {
 
 // UseSteps marks steps as used for ttl, or marks nothing and returns false
 // when any was already used.
-func (st *TOTPStore) UseSteps(_ context.Context, userID string, steps []int64, ttl time.Duration) (bool, error) {
+func (st *TOTPStore) UseSteps(_ context.Context, userID domain.UserID, steps []int64, ttl time.Duration) (bool, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	now := st.clock.Now()

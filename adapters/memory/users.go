@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,16 +17,18 @@ import (
 )
 
 // UserStore keeps accounts in memory, with the same rules as the Postgres
-// store: unique email keys and phones, UUIDv7 ids, login counting, and times
+// store: unique email keys, phones and Lark binding keys, UUIDv7 ids, login counting, and times
 // at microsecond precision. Callers get copies, so nothing they change
 // reaches the store except through Create and Update.
 type UserStore struct {
 	clock ports.Clock
 	mu    sync.RWMutex
-	users map[string]*domain.User // by canonical id; private copies
+	users map[domain.UserID]*domain.User // by canonical id; private copies
 	// The indexes play the part of the database's unique constraints.
-	byEmailKey map[string]string
-	byPhone    map[string]string
+	byEmailKey map[domain.EmailKey]domain.UserID
+	byPhone    map[domain.Phone]domain.UserID
+	history    loginHistory
+	byLark     map[domain.LarkKey]domain.UserID
 }
 
 var _ ports.UserStore = (*UserStore)(nil)
@@ -34,9 +37,11 @@ var _ ports.UserStore = (*UserStore)(nil)
 func NewUserStore(clock ports.Clock) *UserStore {
 	return &UserStore{
 		clock:      clock,
-		users:      make(map[string]*domain.User),
-		byEmailKey: make(map[string]string),
-		byPhone:    make(map[string]string),
+		users:      make(map[domain.UserID]*domain.User),
+		byEmailKey: make(map[domain.EmailKey]domain.UserID),
+		byPhone:    make(map[domain.Phone]domain.UserID),
+		history:    newLoginHistory(),
+		byLark:     make(map[domain.LarkKey]domain.UserID),
 	}
 }
 
@@ -49,15 +54,15 @@ func (st *UserStore) Create(_ context.Context, u *domain.User) error {
 		if err != nil {
 			return fmt.Errorf("memory: new user id: %w", err)
 		}
-		id = v7.String()
+		id = domain.UserID(v7.String())
 	} else {
-		parsed, err := uuid.Parse(id)
-		if err != nil {
+		canonical, ok := canonicalID(id)
+		if !ok {
 			return fmt.Errorf("memory: user id %q is not a UUID", id)
 		}
-		id = parsed.String()
+		id = canonical
 	}
-	if u.EmailKey == "" {
+	if u.EmailKey.IsZero() {
 		return errors.New("memory: user has no email key")
 	}
 	st.mu.Lock()
@@ -71,64 +76,73 @@ func (st *UserStore) Create(_ context.Context, u *domain.User) error {
 	now := userTime(st.clock.Now())
 	u.ID, u.CreatedAt, u.UpdatedAt = id, now, now
 	u.LoginCount, u.LastLogin = 0, nil
-	stored := userCopy(u)
+	stored := u.Clone()
 	st.users[id] = stored
 	st.userIndex(stored)
 	return nil
 }
 
 // ByID returns a copy of the account with the given id.
-func (st *UserStore) ByID(_ context.Context, id string) (*domain.User, error) {
-	parsed, err := uuid.Parse(id)
-	if err != nil {
+func (st *UserStore) ByID(_ context.Context, id domain.UserID) (*domain.User, error) {
+	canonical, ok := canonicalID(id)
+	if !ok {
 		return nil, domain.ErrUserNotFound
 	}
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	return st.userGet(parsed.String())
+	return st.userGet(canonical)
 }
 
 // ByEmailKey returns a copy of the account whose case-folded email is
 // emailKey.
-func (st *UserStore) ByEmailKey(_ context.Context, emailKey string) (*domain.User, error) {
+func (st *UserStore) ByEmailKey(_ context.Context, emailKey domain.EmailKey) (*domain.User, error) {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	return st.userGet(st.byEmailKey[emailKey])
 }
 
 // ByPhone returns a copy of the account bound to phone.
-func (st *UserStore) ByPhone(_ context.Context, phone string) (*domain.User, error) {
+func (st *UserStore) ByPhone(_ context.Context, phone domain.Phone) (*domain.User, error) {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	return st.userGet(st.byPhone[phone])
 }
 
+// ByLark returns a copy of the account bound to the Lark identity key.
+func (st *UserStore) ByLark(_ context.Context, key domain.LarkKey) (*domain.User, error) {
+	if !key.Valid() {
+		return nil, domain.ErrUserNotFound
+	}
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.userGet(st.byLark[key])
+}
+
 // Update lets change edit a copy of the account and stores its editable
 // fields, all under the store's lock; the login count and last login stay
 // as stored.
-func (st *UserStore) Update(_ context.Context, id string, change func(u *domain.User) error) (*domain.User, error) {
-	parsed, err := uuid.Parse(id)
-	if err != nil {
+func (st *UserStore) Update(_ context.Context, id domain.UserID, change func(u *domain.User) error) (*domain.User, error) {
+	id, ok := canonicalID(id)
+	if !ok {
 		return nil, domain.ErrUserNotFound
 	}
-	id = parsed.String()
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	old, ok := st.users[id]
 	if !ok {
 		return nil, domain.ErrUserNotFound
 	}
-	u := userCopy(old)
+	u := old.Clone()
 	if err := change(u); err != nil {
 		return nil, err
 	}
-	if u.EmailKey == "" {
+	if u.EmailKey.IsZero() {
 		return nil, errors.New("memory: user has no email key")
 	}
 	if err := st.userConflict(id, u); err != nil {
 		return nil, err
 	}
-	next := userCopy(u)
+	next := u.Clone()
 	next.ID = id
 	next.LoginCount, next.LastLogin = old.LoginCount, old.LastLogin
 	next.CreatedAt = old.CreatedAt
@@ -136,27 +150,28 @@ func (st *UserStore) Update(_ context.Context, id string, change func(u *domain.
 	st.userUnindex(old)
 	st.users[id] = next
 	st.userIndex(next)
-	return userCopy(next), nil
+	return next.Clone(), nil
 }
 
-// RecordLogin counts a successful login and makes it the latest one. The
-// port offers no way to read the full history back, so, unlike Postgres,
-// this store keeps only what reads can see.
-func (st *UserStore) RecordLogin(_ context.Context, userID string, rec domain.LoginRecord) error {
-	parsed, err := uuid.Parse(userID)
-	if err != nil {
+// RecordLogin appends rec to the account's bounded history (see
+// loginHistory) and, when it succeeded, counts it and makes it the latest
+// login.
+func (st *UserStore) RecordLogin(_ context.Context, userID domain.UserID, rec domain.LoginRecord) error {
+	id, ok := canonicalID(userID)
+	if !ok {
 		return domain.ErrUserNotFound
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	u, ok := st.users[parsed.String()]
+	u, ok := st.users[id]
 	if !ok {
 		return domain.ErrUserNotFound
 	}
+	rec.Time = userTime(rec.Time)
+	st.history.add(u.ID, rec)
 	if !rec.Success {
 		return nil
 	}
-	rec.Time = userTime(rec.Time)
 	u.LoginCount++
 	u.LastLogin = &rec
 	return nil
@@ -168,7 +183,7 @@ func (st *UserStore) List(context.Context) ([]domain.User, error) {
 	st.mu.RLock()
 	users := make([]domain.User, 0, len(st.users))
 	for _, u := range st.users {
-		users = append(users, *userCopy(u))
+		users = append(users, *u.Clone())
 	}
 	st.mu.RUnlock()
 	slices.SortFunc(users, func(a, b domain.User) int {
@@ -180,26 +195,70 @@ func (st *UserStore) List(context.Context) ([]domain.User, error) {
 // Ping always succeeds: memory is always there.
 func (st *UserStore) Ping(context.Context) error { return nil }
 
+// memoryKeyID names the one "key" of this store. Nothing here is at rest,
+// so nothing is encrypted; the sealed form still carries the account it
+// belongs to and a key id, so that it fails to open in the same cases as
+// Postgres's: on another account, or under a key id this store lacks.
+const memoryKeyID = "memory"
+
+// SealTOTP wraps secret for the account, bound to its canonical id.
+func (st *UserStore) SealTOTP(userID domain.UserID, secret string) (*domain.SealedTOTP, error) {
+	id, ok := canonicalID(userID)
+	if !ok {
+		return nil, fmt.Errorf("memory: user id %q is not a UUID", userID)
+	}
+	return &domain.SealedTOTP{KeyID: memoryKeyID, Data: []byte(id.String() + "\x00" + secret)}, nil
+}
+
+// OpenTOTP unwraps what SealTOTP made for the same account.
+func (st *UserStore) OpenTOTP(userID domain.UserID, sealed domain.SealedTOTP) (string, error) {
+	if sealed.KeyID != memoryKeyID {
+		return "", fmt.Errorf("%w: memory: TOTP secret of user %s is sealed with unknown key %q", domain.ErrTOTPUnreadable, userID, sealed.KeyID)
+	}
+	id, valid := canonicalID(userID)
+	owner, secret, ok := strings.Cut(string(sealed.Data), "\x00")
+	if !valid || !ok || owner != id.String() || secret == "" {
+		return "", fmt.Errorf("%w: memory: TOTP secret of user %s does not open", domain.ErrTOTPUnreadable, userID)
+	}
+	return secret, nil
+}
+
 // userGet returns a copy of the account with canonical id; callers hold
 // the lock.
-func (st *UserStore) userGet(id string) (*domain.User, error) {
+func (st *UserStore) userGet(id domain.UserID) (*domain.User, error) {
 	u, ok := st.users[id]
 	if !ok {
 		return nil, domain.ErrUserNotFound
 	}
-	return userCopy(u), nil
+	return u.Clone(), nil
 }
 
-// userConflict reports whether another account than id holds u's email key
-// or phone; callers hold the lock.
-func (st *UserStore) userConflict(id string, u *domain.User) error {
+// userConflict reports whether another account than id holds u's email
+// key, phone or Lark binding key; callers hold the lock.
+func (st *UserStore) userConflict(id domain.UserID, u *domain.User) error {
 	if owner, ok := st.byEmailKey[u.EmailKey]; ok && owner != id {
 		return domain.ErrEmailTaken
 	}
 	if owner, ok := st.byPhone[u.Phone]; ok && u.Phone != "" && owner != id {
 		return domain.ErrPhoneTaken
 	}
+	if key, ok := larkKey(u); ok {
+		if owner, taken := st.byLark[key]; taken && owner != id {
+			return domain.ErrLarkTaken
+		}
+	}
 	return nil
+}
+
+// larkKey returns the binding key of u's Lark profile, when it has a
+// complete one. Like the database's unique index, which ignores rows with
+// a NULL part, a profile without a complete key claims nothing.
+func larkKey(u *domain.User) (domain.LarkKey, bool) {
+	if u.Lark == nil {
+		return domain.LarkKey{}, false
+	}
+	key := u.Lark.Key()
+	return key, key.Valid()
 }
 
 // userIndex and userUnindex keep the unique indexes in step with the stored
@@ -209,6 +268,9 @@ func (st *UserStore) userIndex(u *domain.User) {
 	if u.Phone != "" {
 		st.byPhone[u.Phone] = u.ID
 	}
+	if key, ok := larkKey(u); ok {
+		st.byLark[key] = u.ID
+	}
 }
 
 func (st *UserStore) userUnindex(u *domain.User) {
@@ -216,20 +278,19 @@ func (st *UserStore) userUnindex(u *domain.User) {
 	if u.Phone != "" {
 		delete(st.byPhone, u.Phone)
 	}
+	if key, ok := larkKey(u); ok {
+		delete(st.byLark, key)
+	}
 }
 
-// userCopy copies u deeply enough that no pointer is shared with it.
-func userCopy(u *domain.User) *domain.User {
-	c := *u
-	if u.Lark != nil {
-		lark := *u.Lark
-		c.Lark = &lark
+// canonicalID returns id in the canonical form the store keys accounts by,
+// or false when it is not a UUID.
+func canonicalID(id domain.UserID) (domain.UserID, bool) {
+	parsed, err := uuid.Parse(id.String())
+	if err != nil {
+		return "", false
 	}
-	if u.LastLogin != nil {
-		last := *u.LastLogin
-		c.LastLogin = &last
-	}
-	return &c
+	return domain.UserID(parsed.String()), true
 }
 
 // userTime keeps what Postgres keeps of a time: UTC, to the microsecond, so

@@ -23,7 +23,7 @@ func TestUserStoreTimesComeFromTheClock(t *testing.T) {
 	start := time.Date(2030, 1, 2, 3, 4, 5, 999, time.UTC)
 	clk := clock.NewFake(start)
 	store := memory.NewUserStore(clk)
-	u := &domain.User{Email: "a@example.com", EmailKey: "a@example.com", Active: true}
+	u := &domain.User{Email: "a@example.com", EmailKey: domain.NewEmailKey("a@example.com"), Active: true}
 	if err := store.Create(t.Context(), u); err != nil {
 		t.Fatal(err)
 	}
@@ -42,4 +42,10 @@ func TestUserStoreTimesComeFromTheClock(t *testing.T) {
 	if !got.CreatedAt.Equal(want) || !got.UpdatedAt.Equal(want.Add(time.Hour)) {
 		t.Errorf("after Update CreatedAt %v, UpdatedAt %v; want %v, %v", got.CreatedAt, got.UpdatedAt, want, want.Add(time.Hour))
 	}
+}
+
+func TestLoginHistory(t *testing.T) {
+	portstest.TestLoginHistory(t, func(*testing.T) portstest.HistoryStore {
+		return memory.NewUserStore(clock.NewFake(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)))
+	})
 }
