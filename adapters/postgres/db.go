@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gatehouse/gatehouse/domain"
 )
@@ -36,6 +37,10 @@ type Config struct {
 	Timeout time.Duration
 	// MigrateOnStart applies pending migrations in Open.
 	MigrateOnStart bool
+	// Tracer, when set, traces every query (see queryTracer).
+	Tracer trace.TracerProvider
+	// OnError, when set, is called once per failed call (see errorCounter).
+	OnError func()
 }
 
 // DB is a connection pool bound to one schema. It is safe for concurrent use.
@@ -59,6 +64,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		timeout = DefaultTimeout
 	}
 	pc.ConnConfig.ConnectTimeout = timeout
+	if t := queryTracer(cfg); t != nil {
+		pc.ConnConfig.Tracer = t
+	}
 	if cfg.Schema != "" {
 		pc.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{cfg.Schema}.Sanitize()
 	}

@@ -47,7 +47,8 @@ func (db *DB) Migrate(ctx context.Context, command string, out io.Writer) error 
 	}
 	sqlDB := stdlib.OpenDBFromPool(db.pool)
 	defer sqlDB.Close()
-	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithSessionLocker(locker))
+	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithSessionLocker(locker),
+		goose.WithGoMigrations(migrations.Go()...))
 	if err != nil {
 		return fmt.Errorf("postgres: load migrations: %w", err)
 	}

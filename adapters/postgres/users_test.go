@@ -26,7 +26,10 @@ func TestTOTPSecretIsSealedAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := NewUserStore(db, oldRing)
-	u := &domain.User{Email: "a@example.com", EmailKey: "a@example.com", TOTPSecret: secret, Active: true}
+	u := &domain.User{ID: "0190b7c4-0000-7000-8000-000000000001", Email: "a@example.com", EmailKey: domain.NewEmailKey("a@example.com"), Active: true}
+	if u.TOTP, err = store.SealTOTP(u.ID, secret); err != nil {
+		t.Fatal(err)
+	}
 	if err := store.Create(t.Context(), u); err != nil {
 		t.Fatal(err)
 	}
@@ -51,8 +54,11 @@ func TestTOTPSecretIsSealedAtRest(t *testing.T) {
 	}
 	store = NewUserStore(db, rotated)
 	got, err := store.ByID(t.Context(), u.ID)
-	if err != nil || got.TOTPSecret != secret {
-		t.Fatalf("ByID after rotation = %q, %v", got.TOTPSecret, err)
+	if err != nil || got.TOTP == nil {
+		t.Fatalf("ByID after rotation = %+v, %v", got, err)
+	}
+	if opened, err := store.OpenTOTP(got.ID, *got.TOTP); err != nil || opened != secret {
+		t.Fatalf("OpenTOTP after rotation = %q, %v", opened, err)
 	}
 	if _, err := store.Update(t.Context(), got.ID, func(*domain.User) error { return nil }); err != nil {
 		t.Fatal(err)
@@ -61,22 +67,38 @@ func TestTOTPSecretIsSealedAtRest(t *testing.T) {
 		t.Errorf("after an update the secret is sealed under %q, want new", keyID)
 	}
 
-	// A keyring that lacks the key fails loudly rather than reading the
-	// account as if TOTP were unbound.
+	// A keyring that lacks the key still reads and lists the account, with
+	// TOTP bound; only opening the secret fails, and says so.
 	stranger := NewUserStore(db, testKeyring(t))
-	if _, err := stranger.ByID(t.Context(), u.ID); err == nil || errors.Is(err, domain.ErrUserNotFound) || errors.Is(err, domain.ErrUnavailable) {
-		t.Errorf("ByID with an unknown key = %v, want a plain error", err)
+	got, err = stranger.ByID(t.Context(), u.ID)
+	if err != nil || got.TOTP == nil {
+		t.Fatalf("ByID with an unknown key = %+v, %v; want the account, TOTP bound", got, err)
 	}
-	if _, err := stranger.List(t.Context()); err == nil {
-		t.Error("List with an unknown key succeeded")
+	if list, err := stranger.List(t.Context()); err != nil || len(list) != 1 {
+		t.Errorf("List with an unknown key = %d accounts, %v", len(list), err)
+	}
+	if _, err := stranger.OpenTOTP(got.ID, *got.TOTP); !errors.Is(err, domain.ErrTOTPUnreadable) || strings.Contains(err.Error(), secret) {
+		t.Errorf("OpenTOTP with an unknown key = %v, want ErrTOTPUnreadable naming no secret", err)
+	}
+	// An update by that process keeps the secret it cannot open as stored.
+	if _, err := stranger.Update(t.Context(), got.ID, func(u *domain.User) error { u.Name = "renamed"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if after, keyID := raw(); keyID != "new" || !bytes.Equal(after, got.TOTP.Data) {
+		t.Errorf("an update by a process without the key changed the sealed secret (key %q)", keyID)
 	}
 }
 
 func BenchmarkUserByID(b *testing.B) {
 	store := NewUserStore(openTestDB(b, true), testKeyring(b))
 	u := &domain.User{
-		Email: "bench@example.com", EmailKey: "bench@example.com", Name: "Bench", Phone: "+8613800000000",
-		TOTPSecret: "JBSWY3DPEHPK3PXP", Lark: &domain.LarkProfile{Name: "Bench", OpenID: "ou_bench"}, Active: true,
+		ID:    "0190b7c4-0000-7000-8000-000000000002",
+		Email: "bench@example.com", EmailKey: domain.NewEmailKey("bench@example.com"), Name: "Bench", Phone: "+8613800000000",
+		Lark: &domain.LarkProfile{Name: "Bench", OpenID: "ou_bench"}, Active: true,
+	}
+	var err error
+	if u.TOTP, err = store.SealTOTP(u.ID, "JBSWY3DPEHPK3PXP"); err != nil {
+		b.Fatal(err)
 	}
 	if err := store.Create(b.Context(), u); err != nil {
 		b.Fatal(err)
