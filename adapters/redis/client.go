@@ -19,6 +19,9 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/gatehouse/gatehouse/domain"
 )
 
 // DefaultTimeout bounds every call when Config.Timeout is zero.
@@ -35,17 +38,50 @@ type Config struct {
 	// Timeout bounds each call, connecting included; zero means
 	// DefaultTimeout.
 	Timeout time.Duration
+	// Tracer, when set, traces every command (see observedClient).
+	Tracer trace.TracerProvider
+	// OnError, when set, is called once per failed command.
+	OnError func()
+
+	// SessionCacheTTL, when positive, lets SessionStore.Touch answer from
+	// rueidis' client-side cache (RESP3 tracking) for that long at most.
+	// Redis pushes an invalidation to every client that cached a key when
+	// the key changes, so a session ended on any replica is refused here
+	// as soon as the push arrives; the TTL bounds only a push that never
+	// does (a connection cut without this client noticing).
+	SessionCacheTTL time.Duration
+	// SessionRenewInterval is how long a cached session goes without its
+	// idle timeout renewed, at most; see SessionStore.Touch.
+	SessionRenewInterval time.Duration
 }
 
-// Client is a connection to Redis shared by the stores of this package.
+// cacheSizeEachConn bounds the client-side cache of each connection.
+// rueidis keeps one per connection: one per master on a cluster, one to
+// four to a single node or a Sentinel master (by GOMAXPROCS). A cached
+// session (its GET and PTTL) takes about 1.2 KiB; an entry is valid for
+// SessionCacheTTL at most but stays in memory until evicted, least
+// recently used first, or invalidated, so under many sessions each cache
+// fills to this bound and stays there. 16 MiB holds some 14,000 sessions,
+// over 100,000 checks of distinct sessions per second at the default TTL.
+// (rueidis' default is 128 MiB.)
+const cacheSizeEachConn = 16 << 20
+
+// Client is a connection to Redis shared by the stores of this package:
+// one node, a Redis Cluster or a master found through Sentinel, whichever
+// the URL names (see rueidis.ParseURL).
 type Client struct {
-	rdb     rueidis.Client
-	prefix  string
-	timeout time.Duration
+	rdb          rueidis.Client
+	conn         *lazyClient
+	prefix       string
+	timeout      time.Duration
+	sessionCache time.Duration
+	renewal      time.Duration
 }
 
-// NewClient connects to Redis. It returns an error that wraps
-// domain.ErrUnavailable when Redis cannot be reached.
+// NewClient returns a client of the Redis the URL names. It fails only on a
+// bad configuration: when Redis cannot be reached yet, the client keeps
+// trying in the background and every call, Ping included, answers an error
+// that wraps domain.ErrUnavailable until it connects.
 func NewClient(cfg Config) (*Client, error) {
 	opt, err := rueidis.ParseURL(cfg.URL)
 	if err != nil {
@@ -62,27 +98,81 @@ func NewClient(cfg Config) (*Client, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	// Stores read what they just wrote from scripts, never through a
-	// client-side cache, and the cache needs RESP3 tracking we do not use.
-	opt.DisableCache = true
+	// Only the session check reads through the client-side cache; every
+	// other read is in a script, which never does. Without the session
+	// cache there is no need for RESP3 tracking at all.
+	opt.DisableCache = opt.DisableCache || cfg.SessionCacheTTL <= 0
+	opt.CacheSizeEachConn = cacheSizeEachConn
+	sessionCache := cfg.SessionCacheTTL
+	if opt.DisableCache {
+		sessionCache = 0 // client_cache=0 in the URL turns it off too
+	}
 	if opt.Dialer.Timeout == 0 {
 		opt.Dialer.Timeout = timeout
 	}
-	rdb, err := rueidis.NewClient(opt)
+	conn, err := connect(opt)
 	if err != nil {
-		return nil, storeError("connect", err)
+		return nil, fmt.Errorf("redis: %w", err)
 	}
-	return &Client{rdb: rdb, prefix: cfg.KeyPrefix, timeout: timeout}, nil
+	return &Client{rdb: observe(conn, cfg), conn: conn, prefix: cfg.KeyPrefix, timeout: timeout,
+		sessionCache: sessionCache, renewal: max(cfg.SessionRenewInterval, 0)}, nil
 }
+
+// cacheOn reports whether session checks may use the client-side cache:
+// configured, and the Redis connected to can track keys.
+func (c *Client) cacheOn() bool { return c.sessionCache > 0 && !c.conn.cacheRefused.Load() }
 
 // Close closes the connections.
 func (c *Client) Close() { c.rdb.Close() }
 
-// Ping reports whether Redis answers within the timeout.
+// Ping reports whether Redis can serve within the timeout. A PING to one
+// live node of a cluster says nothing about the others, so on a cluster it
+// asks every node it knows for CLUSTER INFO and wants cluster_state:ok from
+// each: a cluster that lost a master reports fail on the nodes still up.
 func (c *Client) Ping(ctx context.Context) error {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
-	return storeError("ping", c.rdb.Do(ctx, c.rdb.B().Ping().Build()).Error())
+	rdb, err := c.conn.connected()
+	if err != nil {
+		return storeError("ping", err)
+	}
+	if rdb.Mode() != rueidis.ClientModeCluster {
+		return storeError("ping", c.rdb.Do(ctx, c.rdb.B().Ping().Build()).Error())
+	}
+	for addr, node := range rdb.Nodes() {
+		info, err := node.Do(ctx, node.B().ClusterInfo().Build()).ToString()
+		if err != nil {
+			return storeError("cluster info of "+addr, err)
+		}
+		if state := clusterState(info); state != "ok" {
+			return fmt.Errorf("redis: cluster_state at %s is %q: %w", addr, state, domain.ErrUnavailable)
+		}
+	}
+	return nil
+}
+
+// clusterState reads cluster_state out of a CLUSTER INFO reply (a verbatim
+// string under RESP3, which may start with its format, "txt:").
+func clusterState(info string) string {
+	_, v, ok := strings.Cut(info, "cluster_state:")
+	if !ok {
+		return ""
+	}
+	v, _, _ = strings.Cut(v, "\n")
+	return strings.TrimSpace(v)
+}
+
+// exec runs script on keys, after checking that they all hash to one slot.
+// On a cluster a script may only touch the keys of one slot, and so may a
+// single node, so that a deployment can move to a cluster: every script
+// call goes through here, and a store that built keys of two slots gets a
+// plain error (500) instead of a CROSSSLOT reply, on any deployment, in
+// every test.
+func (c *Client) exec(ctx context.Context, script *rueidis.Lua, keys, args []string) rueidis.RedisResult {
+	if err := oneSlot(keys); err != nil {
+		return rueidis.NewErrorResult(err)
+	}
+	return script.Exec(ctx, c.rdb, keys, args)
 }
 
 // bound limits one call to the client's timeout. The deadline hangs off

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,20 +14,51 @@ import (
 	"github.com/gatehouse/gatehouse/internal/storetest"
 )
 
-func TestNewClientUnreachable(t *testing.T) {
+// TestNewClientBeforeRedis starts a client while nothing listens on the
+// Redis port: NewClient succeeds, every call answers domain.ErrUnavailable
+// at once, and the client connects on its own once a Redis starts there.
+func TestNewClientBeforeRedis(t *testing.T) {
 	storetest.RedisURL(t)
+	port := storetest.FreePort(t)
 	const timeout = 300 * time.Millisecond
-	start := time.Now()
-	c, err := NewClient(Config{URL: "redis://127.0.0.1:1/0", Timeout: timeout})
-	if err == nil {
-		c.Close()
-		t.Fatal("NewClient of an unreachable Redis succeeded")
+	c, err := NewClient(Config{URL: "redis://127.0.0.1:" + strconv.Itoa(port) + "/0", KeyPrefix: "gatehouse-test:", Timeout: timeout})
+	if err != nil {
+		t.Fatalf("NewClient before Redis runs: %v", err)
 	}
-	if !errors.Is(err, domain.ErrUnavailable) {
-		t.Errorf("NewClient: err = %v, want it to wrap %v", err, domain.ErrUnavailable)
+	defer c.Close()
+	ctx := context.Background()
+	sessions := NewSessionStore(c)
+	touch := func() error {
+		_, err := sessions.Touch(ctx, "user", "session", time.Now(), time.Hour)
+		return err
 	}
-	if elapsed := time.Since(start); elapsed > timeout+time.Second {
-		t.Errorf("NewClient took %v to fail, timeout %v", elapsed, timeout)
+	for name, call := range map[string]func() error{
+		"Ping":  func() error { return c.Ping(ctx) },
+		"Touch": touch,
+		"Admit": func() error {
+			_, err := NewAttemptCounter(c).Admit(ctx, domain.LockoutIdentifierLimitKey("k"), 5, time.Second)
+			return err
+		},
+	} {
+		start := time.Now()
+		if err := call(); !errors.Is(err, domain.ErrUnavailable) {
+			t.Errorf("%s before Redis runs: err = %v, want it to wrap %v", name, err, domain.ErrUnavailable)
+		}
+		if d := time.Since(start); d > timeout {
+			t.Errorf("%s took %v to fail, timeout %v", name, d, timeout)
+		}
+	}
+
+	storetest.StartRedis(t, port)
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Ping(ctx) != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("the client did not connect to the Redis that started: %v", c.Ping(ctx))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := touch(); !errors.Is(err, domain.ErrSessionNotFound) {
+		t.Errorf("Touch once connected: %v, want %v", err, domain.ErrSessionNotFound)
 	}
 }
 
@@ -85,7 +117,7 @@ func TestOutage(t *testing.T) {
 					return err
 				},
 				"Admit": func() error {
-					_, err := attempts.Admit(ctx, "user:1", 5, time.Minute)
+					_, err := attempts.Admit(ctx, domain.LockoutUserLimitKey("1"), 5, time.Minute)
 					return err
 				},
 				"Ping": func() error { return sessions.Ping(ctx) },
@@ -152,15 +184,47 @@ func slotTag(key string) string {
 	return ""
 }
 
+// BenchmarkSessionTouch is one session check: "every time" renews in one
+// GETEX round trip; "cached" answers from the client-side cache (after
+// the first, and after each renewal, which the 1 h idle timeout makes once
+// a minute); "cached miss" reads through the cache but always misses, as
+// a session checked less often than the cache TTL does.
 func BenchmarkSessionTouch(b *testing.B) {
-	store := NewSessionStore(newTestClient(b))
+	b.Run("every time", func(b *testing.B) { benchTouch(b, newTestClient(b), false) })
+	url := storetest.RedisURL(b)
+	b.Run("cached", func(b *testing.B) {
+		benchTouch(b, cachedClient(b, url, storetest.RedisPrefixAt(b, url), 100*time.Millisecond, time.Minute), false)
+	})
+	b.Run("cached miss", func(b *testing.B) {
+		benchTouch(b, cachedClient(b, url, storetest.RedisPrefixAt(b, url), 100*time.Millisecond, time.Minute), true)
+	})
+}
+
+func benchTouch(b *testing.B, c *Client, miss bool) {
+	store := NewSessionStore(c)
 	ctx := context.Background()
 	now := time.Now()
-	s := domain.Session{ID: rand.Text(), UserID: rand.Text(), CreatedAt: now, AbsoluteExpiry: now.Add(time.Hour), IdleTimeout: time.Hour}
-	if err := store.Create(ctx, s, s.IdleTTL(now)); err != nil {
-		b.Fatal(err)
+	// A miss needs a session not checked within the cache TTL: cycle
+	// through more sessions than a TTL's worth of checks.
+	pool := 1
+	if miss {
+		pool = 20_000
 	}
+	sessions := make([]domain.Session, pool)
+	for i := range sessions {
+		s := domain.Session{ID: domain.SessionID(rand.Text()), UserID: domain.UserID(rand.Text()), CreatedAt: now, AbsoluteExpiry: now.Add(time.Hour), IdleTimeout: time.Hour}
+		if err := store.Create(ctx, s, s.IdleTTL(now), 50); err != nil {
+			b.Fatal(err)
+		}
+		sessions[i] = s
+	}
+	// A fresh store, so that the creations above do not make it skip the
+	// cache (recentWrites).
+	store = NewSessionStore(c)
+	i := 0
 	for b.Loop() {
+		s := sessions[i%pool]
+		i++
 		if _, err := store.Touch(ctx, s.UserID, s.ID, time.Now(), s.IdleTimeout); err != nil {
 			b.Fatal(err)
 		}

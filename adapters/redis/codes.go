@@ -54,7 +54,7 @@ return 0
 func (st *CodeStore) Put(ctx context.Context, key domain.CodeKey, digest string, ttl time.Duration) error {
 	ctx, cancel := st.c.bound(ctx)
 	defer cancel()
-	err := putCode.Exec(ctx, st.c.rdb, []string{st.key(key)}, []string{digest, strconv.FormatInt(millis(ttl), 10)}).Error()
+	err := st.c.exec(ctx, putCode, []string{st.key(key)}, []string{digest, strconv.FormatInt(millis(ttl), 10)}).Error()
 	return storeError("put code", err)
 }
 
@@ -63,7 +63,7 @@ func (st *CodeStore) Put(ctx context.Context, key domain.CodeKey, digest string,
 func (st *CodeStore) Consume(ctx context.Context, key domain.CodeKey, digest string, maxAttempts int) error {
 	ctx, cancel := st.c.bound(ctx)
 	defer cancel()
-	spent, err := consumeCode.Exec(ctx, st.c.rdb, []string{st.key(key)}, []string{digest, strconv.Itoa(maxAttempts)}).AsInt64()
+	spent, err := st.c.exec(ctx, consumeCode, []string{st.key(key)}, []string{digest, strconv.Itoa(maxAttempts)}).AsInt64()
 	if err != nil {
 		return storeError("consume code", err)
 	}

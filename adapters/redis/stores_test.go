@@ -51,3 +51,7 @@ func TestAttemptCounter(t *testing.T) {
 func TestTOTPStore(t *testing.T) {
 	portstest.TestTOTPStore(t, redisHarness(func(c *Client) ports.TOTPStore { return NewTOTPStore(c) }))
 }
+
+func TestLarkStateStore(t *testing.T) {
+	portstest.TestLarkStateStore(t, redisHarness(func(c *Client) ports.LarkStateStore { return NewLarkStateStore(c) }))
+}

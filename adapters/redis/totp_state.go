@@ -35,7 +35,7 @@ return 1
 `)
 
 // PutPending stores the secret offered to the user for ttl.
-func (st *TOTPStore) PutPending(ctx context.Context, userID, secret string, ttl time.Duration) error {
+func (st *TOTPStore) PutPending(ctx context.Context, userID domain.UserID, secret string, ttl time.Duration) error {
 	ctx, cancel := st.c.bound(ctx)
 	defer cancel()
 	cmd := st.c.rdb.B().Set().Key(st.pendingKey(userID)).Value(secret).PxMilliseconds(millis(ttl)).Build()
@@ -43,7 +43,7 @@ func (st *TOTPStore) PutPending(ctx context.Context, userID, secret string, ttl 
 }
 
 // Pending returns the pending secret, or domain.ErrNotFound.
-func (st *TOTPStore) Pending(ctx context.Context, userID string) (string, error) {
+func (st *TOTPStore) Pending(ctx context.Context, userID domain.UserID) (string, error) {
 	ctx, cancel := st.c.bound(ctx)
 	defer cancel()
 	secret, err := st.c.rdb.Do(ctx, st.c.rdb.B().Get().Key(st.pendingKey(userID)).Build()).ToString()
@@ -57,7 +57,7 @@ func (st *TOTPStore) Pending(ctx context.Context, userID string) (string, error)
 }
 
 // DeletePending forgets the pending secret.
-func (st *TOTPStore) DeletePending(ctx context.Context, userID string) error {
+func (st *TOTPStore) DeletePending(ctx context.Context, userID domain.UserID) error {
 	ctx, cancel := st.c.bound(ctx)
 	defer cancel()
 	err := st.c.rdb.Do(ctx, st.c.rdb.B().Del().Key(st.pendingKey(userID)).Build()).Error()
@@ -66,7 +66,7 @@ func (st *TOTPStore) DeletePending(ctx context.Context, userID string) error {
 
 // UseSteps marks the steps of the user as used for ttl, or marks nothing
 // and returns false when any was already used.
-func (st *TOTPStore) UseSteps(ctx context.Context, userID string, steps []int64, ttl time.Duration) (bool, error) {
+func (st *TOTPStore) UseSteps(ctx context.Context, userID domain.UserID, steps []int64, ttl time.Duration) (bool, error) {
 	if len(steps) == 0 {
 		return true, nil
 	}
@@ -74,15 +74,15 @@ func (st *TOTPStore) UseSteps(ctx context.Context, userID string, steps []int64,
 	defer cancel()
 	keys := make([]string, len(steps))
 	for i, step := range steps {
-		keys[i] = st.c.tagged("totp", userID) + ":step:" + strconv.FormatInt(step, 10)
+		keys[i] = st.c.tagged("totp", userID.String()) + ":step:" + strconv.FormatInt(step, 10)
 	}
-	marked, err := useSteps.Exec(ctx, st.c.rdb, keys, []string{strconv.FormatInt(millis(ttl), 10)}).AsInt64()
+	marked, err := st.c.exec(ctx, useSteps, keys, []string{strconv.FormatInt(millis(ttl), 10)}).AsInt64()
 	if err != nil {
 		return false, storeError("use totp steps", err)
 	}
 	return marked == 1, nil
 }
 
-func (st *TOTPStore) pendingKey(userID string) string {
-	return st.c.tagged("totp", userID) + ":pending"
+func (st *TOTPStore) pendingKey(userID domain.UserID) string {
+	return st.c.tagged("totp", userID.String()) + ":pending"
 }
