@@ -116,11 +116,3 @@ func (h *handler) refreshToken(c *echo.Context) error {
 	l, err := h.Auth.RefreshToken(c.Request().Context(), claimsOf(c), req.Code)
 	return h.loggedIn(c, l, err)
 }
-
-func (h *handler) logout(c *echo.Context) error {
-	if err := h.Auth.Logout(c.Request().Context(), claimsOf(c)); err != nil {
-		return err
-	}
-	h.clearTokenCookie(c)
-	return c.NoContent(http.StatusNoContent)
-}

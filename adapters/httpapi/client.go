@@ -37,7 +37,7 @@ var langMatcher = language.NewMatcher([]language.Tag{language.English, language.
 // language of any mail or SMS the request causes.
 func (h *handler) client(c *echo.Context) domain.Client {
 	r := c.Request()
-	return domain.Client{IP: c.RealIP(), UserAgent: truncate(r.UserAgent(), 512), Lang: h.lang(r)}
+	return domain.NewClient(c.RealIP(), r.UserAgent(), h.lang(r))
 }
 
 func (h *handler) lang(r *http.Request) domain.Lang {
@@ -57,11 +57,4 @@ func (h *handler) lang(r *http.Request) domain.Lang {
 		return domain.LangChinese
 	}
 	return domain.LangEnglish
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

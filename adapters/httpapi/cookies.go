@@ -23,9 +23,13 @@ func (h *handler) setTokenCookie(c *echo.Context, token string, expires time.Tim
 	})
 }
 
-func (h *handler) clearTokenCookie(c *echo.Context) {
+func (h *handler) clearTokenCookie(c *echo.Context) { h.clearHostCookie(c, TokenCookie) }
+
+// clearHostCookie ends one of the host-only HttpOnly cookies (TOKEN,
+// LARK_STATE) with the attributes it was set with, so the browser drops it.
+func (h *handler) clearHostCookie(c *echo.Context, name string) {
 	c.SetCookie(&http.Cookie{
-		Name:     TokenCookie,
+		Name:     name,
 		Value:    "",
 		Path:     "/",
 		Expires:  time.Unix(0, 0),
@@ -37,12 +41,16 @@ func (h *handler) clearTokenCookie(c *echo.Context) {
 }
 
 // setXSRFCookie gives the browser the CSRF token scripts echo in the header:
-// readable by scripts on purpose, and Strict so no other site sends it.
+// readable by scripts on purpose, and Strict so no other site sends it. Its
+// Domain is the configured cookie domain, if any, so that a frontend on a
+// sibling subdomain can read it too; it proves nothing by itself (it is
+// signed, and only a page that can read it can echo it).
 func (h *handler) setXSRFCookie(c *echo.Context, value string) {
 	c.SetCookie(&http.Cookie{
 		Name:     h.cfg.XSRFCookie,
 		Value:    value,
 		Path:     "/",
+		Domain:   h.cfg.CookieDomain,
 		Secure:   h.cfg.Release,
 		SameSite: http.SameSiteStrictMode,
 	})

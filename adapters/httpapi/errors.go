@@ -18,12 +18,29 @@ type errorBody struct {
 	Message string `json:"message"`
 }
 
-// Errors the HTTP layer raises itself.
+// Errors the HTTP layer raises itself, with codes of its own: they are about
+// the request's transport, not the domain.
 var (
-	errCSRF          = &httpError{http.StatusForbidden, "CSRF_INVALID", "the request failed the CSRF or cross-site check"}
-	errBodyTooLarge  = &httpError{http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE", "the request body is too large"}
-	errMediaType     = &httpError{http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json"}
+	// errCSRF refuses a request from another site; csrfFailure says which
+	// part of the token check failed.
+	errCSRF         = &httpError{http.StatusForbidden, "CSRF_INVALID", "the request comes from another site (Origin or Sec-Fetch-Site) that is not allowed"}
+	errNoRoute      = &httpError{http.StatusNotFound, "NOT_FOUND", "no such route"}
+	errMethod       = &httpError{http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "the route does not allow this method"}
+	errBodyTooLarge = &httpError{http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE", "the request body is too large"}
+	errMediaType    = &httpError{http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json"}
+	errInternal     = &httpError{http.StatusInternalServerError, "INTERNAL", "internal error"}
+)
+
+// Domain errors the HTTP layer raises itself; their status comes from
+// statusOf like every other domain error's.
+var (
 	errOptionUnknown = &domain.Error{Code: domain.CodeOptionUnknown, Message: "type must be upload, collaboration or generate-secret"}
+	// errNoUploadTarget says why a known type is refused.
+	errNoUploadTarget = &domain.Error{Code: domain.CodeOptionUnknown, Message: "no upload target is configured"}
+	errNoLark         = &domain.Error{Code: domain.CodeOptionUnknown, Message: "Lark sign-in is not configured"}
+	// errUnavailable is the answer to a store outage (domain.ErrUnavailable,
+	// or a deadline passed while waiting for a store).
+	errUnavailable = &domain.Error{Code: domain.CodeUnavailable, Message: "a backing store is unavailable, try again shortly"}
 )
 
 type httpError struct {
@@ -34,7 +51,9 @@ type httpError struct {
 
 func (e *httpError) Error() string { return e.code }
 
-// statusOf is the one table from domain error codes to HTTP status.
+// statusOf is the one table from domain error codes to HTTP status. Every
+// code of domain.Codes has exactly one row (TestStatusTableCoversEveryCode);
+// a domain error whose code has none answers 500 INTERNAL and is logged.
 var statusOf = map[domain.Code]int{
 	domain.CodeValidationFailed: http.StatusBadRequest,
 	domain.CodeLoginInvalid:     http.StatusBadRequest,
@@ -47,9 +66,18 @@ var statusOf = map[domain.Code]int{
 	domain.CodeAuthExpired:      http.StatusUnauthorized,
 	domain.CodeEmailTaken:       http.StatusConflict,
 	domain.CodePhoneTaken:       http.StatusConflict,
+	domain.CodePhoneUnsupported: http.StatusBadRequest,
 	domain.CodeLoginLocked:      http.StatusTooManyRequests,
 	domain.CodeCodeTooFrequent:  http.StatusTooManyRequests,
+	domain.CodeRateLimited:      http.StatusTooManyRequests,
 	domain.CodeUnavailable:      http.StatusServiceUnavailable,
+	// The Lark codes travel in the callback's redirect; these statuses
+	// only matter should one ever reach a JSON answer.
+	domain.CodeLarkStateInvalid: http.StatusBadRequest,
+	domain.CodeLarkTaken:        http.StatusConflict,
+	domain.CodeLarkNotBound:     http.StatusBadRequest,
+	domain.CodeLarkDenied:       http.StatusBadRequest,
+	domain.CodeLarkFailed:       http.StatusBadGateway,
 }
 
 // handleError writes the failure body for err. Unknown errors are 500
@@ -79,28 +107,36 @@ func (h *handler) describe(c *echo.Context, err error) (int, errorBody) {
 	)
 	switch {
 	case errors.As(err, &de):
-		status, ok := statusOf[de.Code]
-		if !ok {
-			status = http.StatusBadRequest
-		}
-		return status, errorBody{string(de.Code), de.Message}
+		return h.describeDomain(c, de, err)
 	case errors.As(err, &he):
-		return he.status, errorBody{he.code, he.message}
+		return he.body()
 	case errors.As(err, &mbe):
-		return errBodyTooLarge.status, errorBody{errBodyTooLarge.code, errBodyTooLarge.message}
+		return errBodyTooLarge.body()
 	case errors.Is(err, domain.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		h.log.Warn("store unavailable", "request_id", c.Response().Header().Get(requestIDHeader), "route", c.Path(), "err", err)
-		return http.StatusServiceUnavailable, errorBody{"UNAVAILABLE", "a backing store is unavailable, try again shortly"}
-	case errors.Is(err, domain.ErrUserNotFound):
-		// The account behind a valid session is gone: the session is dead.
-		return http.StatusUnauthorized, errorBody{string(domain.CodeAuthExpired), domain.ErrAuthExpired.Message}
+		return h.describeDomain(c, errUnavailable, err)
 	}
 	switch echo.StatusCode(err) {
 	case http.StatusNotFound:
-		return http.StatusNotFound, errorBody{"NOT_FOUND", "no such route"}
+		return errNoRoute.body()
 	case http.StatusMethodNotAllowed:
-		return http.StatusMethodNotAllowed, errorBody{"METHOD_NOT_ALLOWED", "the route does not allow this method"}
+		return errMethod.body()
 	}
 	h.log.Error("unexpected error", "request_id", c.Response().Header().Get(requestIDHeader), "route", c.Path(), "err", err)
-	return http.StatusInternalServerError, errorBody{"INTERNAL", "internal error"}
+	return errInternal.body()
+}
+
+// describeDomain answers de through statusOf. A code without a row is a
+// programming error, never a client's: 500 INTERNAL, logged.
+func (h *handler) describeDomain(c *echo.Context, de *domain.Error, err error) (int, errorBody) {
+	status, ok := statusOf[de.Code]
+	if !ok {
+		h.log.Error("domain error code without an HTTP status", "request_id", c.Response().Header().Get(requestIDHeader), "route", c.Path(), "code", de.Code, "err", err)
+		return errInternal.body()
+	}
+	return status, errorBody{string(de.Code), de.Message}
+}
+
+func (e *httpError) body() (int, errorBody) {
+	return e.status, errorBody{e.code, e.message}
 }

@@ -21,15 +21,19 @@ import (
 
 // The headers every response carries, built once: securityHeaders runs on
 // every request, and assigning ready canonical keys skips the allocation and
-// canonicalisation of Header.Set. The slices are never modified.
+// canonicalisation of Header.Set. A slice ranges faster than a map. The
+// value slices are never modified.
 var (
-	baseHeaders = map[string][]string{
-		"X-Content-Type-Options": {"nosniff"},
-		"Referrer-Policy":        {"no-referrer"},
-		"X-Frame-Options":        {"DENY"},
+	baseHeaders = []struct {
+		key   string
+		value []string
+	}{
+		{"X-Content-Type-Options", []string{"nosniff"}},
+		{"Referrer-Policy", []string{"no-referrer"}},
+		{"X-Frame-Options", []string{"DENY"}},
 		// Auth and user routes must never be cached, and nothing else here
 		// is worth caching, so no-store is the default; JWKS relaxes it.
-		"Cache-Control": {"no-store"},
+		{"Cache-Control", []string{"no-store"}},
 	}
 	hstsHeader = []string{"max-age=63072000; includeSubDomains"}
 )
@@ -38,8 +42,8 @@ var (
 func (h *handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		hd := c.Response().Header()
-		for k, v := range baseHeaders {
-			hd[k] = v
+		for _, b := range baseHeaders {
+			hd[b.key] = b.value
 		}
 		if h.cfg.Release {
 			hd["Strict-Transport-Security"] = hstsHeader
@@ -53,7 +57,9 @@ func (h *handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 const requestIDHeader = "X-Request-Id"
 
 // requestLog gives every request an id and logs one line when it ends: never
-// the query string or body, which can carry emails, phones and codes.
+// the query string or body, which can carry emails, phones and codes. With
+// an access log configured the line is queued for it, formatted without
+// allocation, and the request never waits for the output.
 func (h *handler) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		start := time.Now()
@@ -70,6 +76,9 @@ func (h *handler) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if r, _ := echo.UnwrapResponse(c.Response()); r != nil {
 			status = r.Status
 		}
+		end := time.Now()
+		latency := end.Sub(start)
+		h.observe(c, status, latency)
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
@@ -78,12 +87,16 @@ func (h *handler) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if !h.log.Enabled(ctx, level) {
 			return nil
 		}
+		if h.cfg.AccessLog != nil {
+			h.cfg.AccessLog.LogRequest(end, level, id, c.Request().Method, c.Path(), status, latency, c.RealIP())
+			return nil
+		}
 		h.log.LogAttrs(ctx, level, "request",
 			slog.String("request_id", id),
 			slog.String("method", c.Request().Method),
 			slog.String("route", c.Path()),
 			slog.Int("status", status),
-			slog.Duration("latency", time.Since(start)),
+			slog.Duration("latency", latency),
 			slog.String("ip", c.RealIP()),
 		)
 		return nil
@@ -120,8 +133,11 @@ func newRequestIDs() *requestIDs {
 	return &requestIDs{prefix: hex.EncodeToString(b[:]) + "-"}
 }
 
+// next returns a new id, built in one allocation.
 func (r *requestIDs) next() string {
-	return r.prefix + strconv.FormatUint(r.n.Add(1), 36)
+	var buf [48]byte
+	b := append(buf[:0], r.prefix...)
+	return string(strconv.AppendUint(b, r.n.Add(1), 36))
 }
 
 func validRequestID(id string) bool {
@@ -186,17 +202,22 @@ func (h *handler) listedOrigin(origin string) bool {
 // or mint a code, so an image tag on another site cannot send an SMS.
 func (h *handler) refuseCrossSite(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		r := c.Request()
-		origin := r.Header.Get("Origin")
-		listed := origin != "" && h.listedOrigin(origin)
-		if r.Header.Get("Sec-Fetch-Site") == "cross-site" && !listed {
-			return errCSRF
-		}
-		if origin != "" && !listed && !sameHost(origin, r.Host) {
+		if h.crossSite(c.Request()) {
 			return errCSRF
 		}
 		return next(c)
 	}
+}
+
+// crossSite reports whether r is a browser request from another site that
+// is not listed for CORS. /lark/authorize asks it of action=link only.
+func (h *handler) crossSite(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	listed := origin != "" && h.listedOrigin(origin)
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" && !listed {
+		return true
+	}
+	return origin != "" && !listed && !sameHost(origin, r.Host)
 }
 
 func sameHost(origin, host string) bool {
@@ -213,13 +234,37 @@ func (h *handler) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		if bearerToken(r) != "" && r.Header.Get("Cookie") == "" {
 			return next(c)
 		}
-		cookie, err := r.Cookie(h.cfg.XSRFCookie)
-		header := r.Header.Get(h.cfg.XSRFHeader)
-		if err != nil || header == "" || !constantTimeEqual(header, cookie.Value) || !h.csrf.valid(cookie.Value) {
-			return errCSRF
+		cookie := ""
+		if ck, err := r.Cookie(h.cfg.XSRFCookie); err == nil {
+			cookie = ck.Value
+		}
+		if err := h.csrfFailure(cookie, r.Header.Get(h.cfg.XSRFHeader)); err != nil {
+			return err
 		}
 		return next(c)
 	}
+}
+
+// csrfFailure says which part of the double-submit check failed, so that a
+// frontend team can tell a cookie the page cannot see (a cookie domain
+// problem) from a header it forgot; it never echoes either value.
+func (h *handler) csrfFailure(cookie, header string) error {
+	var msg string
+	switch {
+	case cookie == "" && header == "":
+		msg = "the " + h.cfg.XSRFCookie + " cookie and the " + h.cfg.XSRFHeader + " header are missing: load GET / and echo the cookie in the header"
+	case cookie == "":
+		msg = "the " + h.cfg.XSRFCookie + " cookie is missing: load GET / first (from another subdomain, set GATEHOUSE_COOKIE_DOMAIN)"
+	case header == "":
+		msg = "the " + h.cfg.XSRFHeader + " header is missing: echo the " + h.cfg.XSRFCookie + " cookie in it"
+	case !constantTimeEqual(header, cookie):
+		msg = "the " + h.cfg.XSRFHeader + " header and the " + h.cfg.XSRFCookie + " cookie differ"
+	case !h.csrf.valid(cookie):
+		msg = "the " + h.cfg.XSRFCookie + " cookie was not issued by this service: load GET / again"
+	default:
+		return nil
+	}
+	return &httpError{http.StatusForbidden, errCSRF.code, msg}
 }
 
 // claimsKey is where requireAuth leaves the caller's claims.
@@ -229,19 +274,25 @@ const claimsKey = "gatehouse.claims"
 // and its session, and leaves the claims for the handler.
 func (h *handler) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		token := bearerToken(c.Request())
-		if token == "" {
-			if ck, err := c.Cookie(TokenCookie); err == nil {
-				token = ck.Value
-			}
-		}
-		claims, err := h.Auth.Verify(c.Request().Context(), token)
+		claims, err := h.Auth.Verify(c.Request().Context(), tokenOf(c))
 		if err != nil {
 			return err
 		}
 		c.Set(claimsKey, claims)
 		return next(c)
 	}
+}
+
+// tokenOf returns the access token a request carries: the Bearer header,
+// else the TOKEN cookie, else "".
+func tokenOf(c *echo.Context) string {
+	if token := bearerToken(c.Request()); token != "" {
+		return token
+	}
+	if ck, err := c.Cookie(TokenCookie); err == nil {
+		return ck.Value
+	}
+	return ""
 }
 
 func claimsOf(c *echo.Context) domain.Claims {

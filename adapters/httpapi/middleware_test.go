@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v5"
 
@@ -37,5 +38,46 @@ func TestPanicsAnswerInternal(t *testing.T) {
 	}
 	if rec.Header().Get("X-Request-Id") == "" || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
 		t.Fatalf("headers = %v", rec.Header())
+	}
+}
+
+type recordedLine struct {
+	level                 slog.Level
+	id, method, route, ip string
+	status                int
+}
+
+type fakeAccessLog struct{ lines []recordedLine }
+
+func (f *fakeAccessLog) LogRequest(_ time.Time, level slog.Level, id, method, route string, status int, _ time.Duration, ip string) {
+	f.lines = append(f.lines, recordedLine{level, id, method, route, ip, status})
+}
+
+// With an access log configured, each request's line goes to it (the route
+// pattern, never the path or query string), and none through the logger;
+// below its level nothing is logged at all.
+func TestAccessLogTakesRequestLines(t *testing.T) {
+	var logs strings.Builder
+	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelWarn} {
+		logs.Reset()
+		access := &fakeAccessLog{}
+		log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level}))
+		e := New(Config{BodyLimit: 1 << 10, XSRFCookie: "XSRF-TOKEN", XSRFHeader: "X-XSRF-TOKEN", DefaultLang: "en", AccessLog: access}, Services{}, nil, clock.System{}, log)
+		e.GET("/items/:id", func(c *echo.Context) error { return c.NoContent(http.StatusNoContent) })
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/items/alice@example.com?phone=123", nil))
+		if strings.Contains(logs.String(), "request") {
+			t.Errorf("level %s: a request line went through the logger: %s", level, logs.String())
+		}
+		if level == slog.LevelWarn {
+			if len(access.lines) != 0 {
+				t.Errorf("level warn: %d access lines, want none", len(access.lines))
+			}
+			continue
+		}
+		want := recordedLine{slog.LevelInfo, rec.Header().Get("X-Request-Id"), "GET", "/items/:id", "192.0.2.1", http.StatusNoContent}
+		if len(access.lines) != 1 || access.lines[0] != want {
+			t.Errorf("access lines = %+v, want [%+v]", access.lines, want)
+		}
 	}
 }

@@ -37,11 +37,17 @@ func (h *handler) options(c *echo.Context) error {
 	switch c.QueryParam("type") {
 	case "upload":
 		if h.cfg.Upload.Type == "" {
-			return errOptionUnknown
+			return errNoUploadTarget
 		}
 		return c.JSON(http.StatusOK, h.cfg.Upload)
 	case "collaboration":
-		return c.JSON(http.StatusOK, h.cfg.Lark)
+		if !h.cfg.Lark.Enabled {
+			return errNoLark
+		}
+		return c.JSON(http.StatusOK, collaborationOptions{
+			URL: larkAuthorizeURL(h.cfg.Lark.RedirectURL), Redirect: h.cfg.Lark.RedirectURL,
+			AppID: h.cfg.Lark.AppID, Platform: h.cfg.Lark.Platform,
+		})
 	case "generate-secret":
 		return c.JSON(http.StatusOK, map[string]string{"id": randomText(8), "key": randomText(32)})
 	}

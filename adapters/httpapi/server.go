@@ -5,15 +5,21 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v5"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/gatehouse/gatehouse/adapters/httpapi/openapi"
+	"github.com/gatehouse/gatehouse/domain"
 	"github.com/gatehouse/gatehouse/domain/auth"
+	"github.com/gatehouse/gatehouse/domain/history"
 	"github.com/gatehouse/gatehouse/domain/mfa"
 	"github.com/gatehouse/gatehouse/domain/profile"
 	"github.com/gatehouse/gatehouse/ports"
@@ -21,11 +27,15 @@ import (
 
 // Config is what the HTTP layer needs to know.
 type Config struct {
-	Release        bool
-	Name           string
-	BodyLimit      int64
-	XSRFCookie     string
-	XSRFHeader     string
+	Release    bool
+	Name       string
+	BodyLimit  int64
+	XSRFCookie string
+	XSRFHeader string
+	// CookieDomain is the Domain of the XSRF cookie, so that a frontend on
+	// a sibling subdomain can read it; empty keeps it host-only. TOKEN and
+	// LARK_STATE are always host-only.
+	CookieDomain   string
 	CORSOrigins    []string
 	TrustedProxies []netip.Prefix
 	DefaultLang    string
@@ -36,7 +46,29 @@ type Config struct {
 	Values map[string]any
 	Upload Upload
 	Lark   Lark
-	JWKS   []byte
+	// JWKS returns the JWK Set document of the keys tokens may be signed
+	// with; it changes when the keys are reloaded.
+	JWKS func() []byte
+	// HeaderLimit bounds the request line and headers, in bytes; larger
+	// answers 431.
+	HeaderLimit int
+	// Version is the service version, which login history reports to the
+	// original's dashboard.
+	Version string
+	// Metrics records every request; nil turns request metrics off.
+	Metrics RequestMetrics
+	// Tracer opens a server span per request; nil turns tracing off, at
+	// no cost on the request path.
+	Tracer trace.TracerProvider
+	// AccessLog takes the line of every answered request off the request
+	// path; nil writes it through the logger instead, synchronously.
+	AccessLog AccessLog
+}
+
+// AccessLog takes one line per answered request (the fields of the
+// "request" log line) and must return at once: it runs on every request.
+type AccessLog interface {
+	LogRequest(at time.Time, level slog.Level, requestID, method, route string, status int, latency time.Duration, ip string)
 }
 
 // Upload is the upload target /options?type=upload reports.
@@ -46,14 +78,24 @@ type Upload struct {
 	Limit int64  `json:"limit"`
 }
 
-// Lark is the Lark OAuth setting /options?type=collaboration reports.
+// Lark is Lark sign-in as the edge sees it. Off (Enabled false), the /lark
+// routes do not exist and /options?type=collaboration is OPTION_UNKNOWN.
 type Lark struct {
-	URL      string `json:"url"`
-	Redirect string `json:"redirect"`
-	AppID    string `json:"app_id"`
+	Enabled  bool
+	Platform string
+	AppID    string
+	// RedirectURL is the callback as the browser reaches it; FrontendURL
+	// is where the browser goes after it.
+	RedirectURL string
+	FrontendURL string
+	// StateTTL is the life of the LARK_STATE cookie, the same as the
+	// server-side state's.
+	StateTTL time.Duration
 }
 
-// Readiness reports, per store, nil when reachable or the failure.
+// Readiness reports, per store, nil when reachable or the failure. A
+// failure that wraps domain.ErrUnavailable is an outage; any other (the
+// database schema behind the binary, under "migrations") is pending work.
 type Readiness func(ctx context.Context) map[string]error
 
 // Services are the domain services the routes drive.
@@ -61,6 +103,7 @@ type Services struct {
 	Auth    *auth.Service
 	Profile *profile.Service
 	MFA     *mfa.Service
+	History *history.Service
 }
 
 // handler holds what every route handler needs.
@@ -72,6 +115,8 @@ type handler struct {
 	csrf  csrfSigner
 	ids   *requestIDs
 	clock ports.Clock
+	// openapi is the OpenAPI document rendered as JSON, once.
+	openapi []byte
 }
 
 // TokenCookie is the name of the cookie that carries the access token.
@@ -79,13 +124,23 @@ const TokenCookie = "TOKEN"
 
 // New builds the Echo instance with every route and middleware.
 func New(cfg Config, s Services, ready Readiness, clock ports.Clock, log *slog.Logger) *echo.Echo {
-	h := &handler{Services: s, cfg: cfg, ready: ready, clock: clock, log: log, csrf: csrfSigner{secret: cfg.Secret}, ids: newRequestIDs()}
+	doc, err := openapi.JSON()
+	if err != nil {
+		// The document is embedded at build time and rendered by a test:
+		// failing here means a broken build, not a bad deployment.
+		panic(err)
+	}
+	h := &handler{Services: s, cfg: cfg, ready: ready, clock: clock, log: log, csrf: csrfSigner{secret: cfg.Secret}, ids: newRequestIDs(), openapi: doc}
 	e := echo.NewWithConfig(echo.Config{
 		Logger:           log,
 		HTTPErrorHandler: h.handleError,
 		IPExtractor:      clientIPExtractor(cfg.TrustedProxies),
 	})
-	e.Pre(h.securityHeaders, h.requestLog, h.bodyLimit, h.cors)
+	if cfg.Tracer != nil {
+		e.Pre(h.traceRequests(cfg.Tracer))
+	}
+	e.Pre(h.securityHeaders, h.requestLog, h.headerLimit, h.bodyLimit, h.cors)
+	e.Use(wholeSegments)
 
 	sends := h.refuseCrossSite // GET routes that send or mint a code
 	unsafe := []echo.MiddlewareFunc{h.refuseCrossSite, h.checkCSRF}
@@ -95,6 +150,7 @@ func New(cfg Config, s Services, ready Readiness, clock ports.Clock, log *slog.L
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
 	e.GET("/.well-known/jwks.json", h.jwks)
+	e.GET("/openapi.json", h.openapiDocument)
 	e.GET("/options", h.options)
 
 	e.POST("/login", h.login, unsafe...)
@@ -110,14 +166,29 @@ func New(cfg Config, s Services, ready Readiness, clock ports.Clock, log *slog.L
 	e.POST("/logout", h.logout, append(unsafe, authed)...)
 
 	e.GET("/user", h.getUser, authed)
+	e.GET("/user/history", h.getHistory, authed)
 	e.PATCH("/user", h.updateUser, append(unsafe, authed)...)
 	e.POST("/user/password", h.changePassword, append(unsafe, authed)...)
 	e.GET("/user/phone_code", h.sendBindCode, sends, authed)
 	e.POST("/user/phone", h.bindPhone, append(unsafe, authed)...)
 	e.GET("/user/totp", h.offerTOTP, sends, authed)
 	e.POST("/user/totp", h.bindTOTP, append(unsafe, authed)...)
+	e.POST("/user/recovery_codes", h.makeRecoveryCodes, append(unsafe, authed)...)
+	// The static /user/sessions outranks /user/:key in Echo's router.
+	e.GET("/user/sessions", h.listSessions, authed)
+	e.DELETE("/user/sessions", h.endOtherSessions, append(unsafe, authed)...)
+	e.DELETE("/user/sessions/:id", h.endSession, append(unsafe, authed)...)
 	e.DELETE("/user/:key", h.removeBinding, append(unsafe, authed)...)
 	e.DELETE("/user/", h.removeBinding, append(unsafe, authed)...) // empty key: 400, not 404
+
+	if cfg.Lark.Enabled {
+		// Both are top-level navigations, never fetches: authorize checks
+		// the cross-site rule and the session itself, and only for
+		// action=link (a login may start from any site); the callback comes
+		// from Lark's site and is guarded by the state cookie instead.
+		e.GET("/lark/authorize", h.larkAuthorize)
+		e.GET("/lark/callback", h.larkCallback)
+	}
 
 	return e
 }
@@ -126,22 +197,36 @@ func (h *handler) healthz(c *echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz answers 200 when every store is reachable, else 503 naming the
-// stores that are down.
+// readyz answers 200 when every store is reachable and the schema is
+// current, else 503 naming the stores that are down and, as "migrations",
+// a schema behind the binary.
 func (h *handler) readyz(c *echo.Context) error {
 	stores := map[string]string{}
-	var down []string
+	var down, pending []string
 	for name, err := range h.ready(c.Request().Context()) {
-		stores[name] = "ok"
-		if err != nil {
+		switch {
+		case err == nil:
+			stores[name] = "ok"
+		case errors.Is(err, domain.ErrUnavailable):
 			stores[name] = "unavailable"
 			down = append(down, name)
+		default:
+			stores[name] = "pending"
+			pending = append(pending, name)
 		}
 	}
-	if len(down) > 0 {
+	if len(down)+len(pending) > 0 {
 		slices.Sort(down)
-		return c.JSON(http.StatusServiceUnavailable, map[string]any{
-			"code": "UNAVAILABLE", "message": "store unreachable: " + strings.Join(down, ", "), "stores": stores,
+		slices.Sort(pending)
+		var parts []string
+		if len(down) > 0 {
+			parts = append(parts, "store unreachable: "+strings.Join(down, ", "))
+		}
+		if len(pending) > 0 {
+			parts = append(parts, "not ready: "+strings.Join(pending, ", "))
+		}
+		return c.JSON(statusOf[domain.CodeUnavailable], map[string]any{
+			"code": domain.CodeUnavailable, "message": strings.Join(parts, "; "), "stores": stores,
 		})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "stores": stores})
@@ -149,5 +234,12 @@ func (h *handler) readyz(c *echo.Context) error {
 
 func (h *handler) jwks(c *echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "public, max-age=300")
-	return c.Blob(http.StatusOK, "application/json", h.cfg.JWKS)
+	return c.Blob(http.StatusOK, "application/json", h.cfg.JWKS())
+}
+
+// openapiDocument serves the OpenAPI document. It changes only with the
+// binary, so caches may keep it for as long as they keep the JWKS.
+func (h *handler) openapiDocument(c *echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.Blob(http.StatusOK, "application/json", h.openapi)
 }

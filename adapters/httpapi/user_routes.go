@@ -23,6 +23,8 @@ type userResponse struct {
 	Status     bool          `json:"status"`
 	CreateTime string        `json:"create_time"`
 	UpdateTime string        `json:"update_time"`
+	// RecoveryCodes is how many unused TOTP recovery codes remain.
+	RecoveryCodes int `json:"recovery_codes"`
 }
 
 type historyEntry struct {
@@ -30,14 +32,43 @@ type historyEntry struct {
 	IP        string `json:"ip"`
 	UserAgent string `json:"user_agent"`
 	Method    string `json:"method"`
+	// The original's fields, which its dashboard's History tab reads (and
+	// throws without): timestamp is time, metadata.source is method.
+	Timestamp string          `json:"timestamp"`
+	Metadata  historyMetadata `json:"metadata"`
+	Detail    historyDetail   `json:"detail"`
+	// Location is the place of API.md "Login history", null when unknown.
+	Location *locationOutput `json:"location"`
+}
+
+type historyMetadata struct {
+	ClientIP string `json:"client_ip"`
+	Source   string `json:"source"`
+	Version  string `json:"version"`
+}
+
+// historyDetail is the original's place of a login. Without a geo database
+// it is empty strings and zeros, never null: the dashboard reads its fields
+// unguarded.
+type historyDetail struct {
+	Country   string  `json:"country"`
+	Continent string  `json:"continent"`
+	Prov      string  `json:"prov"`
+	City      string  `json:"city"`
+	Lng       float64 `json:"lng"`
+	Lat       float64 `json:"lat"`
+	ISP       string  `json:"isp"`
+	Timezone  string  `json:"timezone"`
 }
 
 type larkProfile struct {
+	Platform  string `json:"platform"`
 	Name      string `json:"name"`
 	EnName    string `json:"en_name"`
 	AvatarURL string `json:"avatar_url"`
 	OpenID    string `json:"open_id"`
-	UnionID   string `json:"union_id,omitempty"`
+	UnionID   string `json:"union_id"`
+	TenantKey string `json:"tenant_key"`
 }
 
 // setMarker is what /user shows for a bound phone or TOTP: that it is set,
@@ -49,6 +80,14 @@ func setMarker(v string) string {
 	return "*"
 }
 
+// boundMarker is setMarker for a binding that has no plain value to test.
+func boundMarker(bound bool) string {
+	if bound {
+		return "*"
+	}
+	return ""
+}
+
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func (h *handler) getUser(c *echo.Context) error {
@@ -56,16 +95,36 @@ func (h *handler) getUser(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	recoveryCodes, err := h.Profile.RecoveryCodesLeft(c.Request().Context(), u)
+	if err != nil {
+		return err
+	}
 	resp := userResponse{
-		ID: u.ID, Email: u.Email, Name: u.Name, Avatar: u.Avatar,
-		Phone: setMarker(u.Phone), Sessions: u.LoginCount, TOTP: setMarker(u.TOTPSecret),
+		ID: u.ID.String(), Email: u.Email, Name: u.Name, Avatar: u.Avatar,
+		Phone: setMarker(u.Phone.String()), Sessions: u.LoginCount, TOTP: boundMarker(u.TOTP != nil),
 		Status: u.Active, CreateTime: rfc3339(u.CreatedAt), UpdateTime: rfc3339(u.UpdatedAt),
+		RecoveryCodes: recoveryCodes,
 	}
 	if l := u.LastLogin; l != nil {
-		resp.History = &historyEntry{Time: rfc3339(l.Time), IP: l.IP, UserAgent: l.UserAgent, Method: string(l.Method)}
+		at := rfc3339(l.Time)
+		resp.History = &historyEntry{
+			Time: at, IP: l.IP, UserAgent: l.UserAgent, Method: string(l.Method),
+			Timestamp: at,
+			Metadata:  historyMetadata{ClientIP: l.IP, Source: string(l.Method), Version: h.cfg.Version},
+		}
+		if loc := h.History.Locate(l.IP); loc != nil {
+			resp.History.Detail = historyDetail{
+				Country: loc.Country, Continent: loc.Continent, Prov: loc.Region, City: loc.City,
+				Lng: loc.Longitude, Lat: loc.Latitude, ISP: loc.ISP, Timezone: loc.TimeZone,
+			}
+			resp.History.Location = newLocationOutput(loc)
+		}
 	}
 	if l := u.Lark; l != nil {
-		resp.Lark = &larkProfile{Name: l.Name, EnName: l.EnName, AvatarURL: l.AvatarURL, OpenID: l.OpenID, UnionID: l.UnionID}
+		resp.Lark = &larkProfile{
+			Platform: string(l.Platform), Name: l.Name, EnName: l.EnName, AvatarURL: l.AvatarURL,
+			OpenID: l.OpenID, UnionID: l.UnionID, TenantKey: l.TenantKey,
+		}
 	}
 	return c.JSON(http.StatusOK, resp)
 }
