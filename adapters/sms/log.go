@@ -26,7 +26,7 @@ func NewLogSender(logger *slog.Logger) *LogSender {
 // developer can read the code from the default log.
 func (s *LogSender) SendSMS(ctx context.Context, msg domain.SMS) error {
 	s.log.InfoContext(ctx, "sms code (log sender, development only)",
-		"phone", msg.Phone,
+		"phone", msg.Phone.String(),
 		"purpose", string(msg.Purpose),
 		"lang", string(msg.Lang),
 		"code", msg.Code,

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,6 +14,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/domain"
@@ -19,9 +23,21 @@ import (
 )
 
 // SignatureHeader carries "sha256=" and the lowercase hex HMAC-SHA256 of the
-// request body under the shared secret, so the receiver can tell Gatehouse's
-// requests from forged ones before it spends money on an SMS.
+// request body under the shared secret (the first one as written, when
+// several are configured), so the receiver can tell Gatehouse's
+// requests from forged ones before it spends money on an SMS. It is kept
+// for receivers written against the first version; it does not stop a
+// replay, which the Standard Webhooks headers below do.
 const SignatureHeader = "X-Gatehouse-Signature"
+
+// The Standard Webhooks headers (standardwebhooks.com): a unique message id
+// and the time of sending, both covered by the signature, let a receiver
+// refuse a request it saw before or one that is too old.
+const (
+	WebhookIDHeader        = "webhook-id"
+	WebhookTimestampHeader = "webhook-timestamp"
+	WebhookSignatureHeader = "webhook-signature"
+)
 
 // defaultTimeout bounds one webhook call when the config leaves Timeout unset.
 const defaultTimeout = 5 * time.Second
@@ -30,8 +46,10 @@ const defaultTimeout = 5 * time.Second
 type WebhookConfig struct {
 	// URL receives the POST requests; it must be an absolute http(s) URL.
 	URL string
-	// Secret keys the signature. Release mode requires it (see
-	// internal/config); an empty one still signs, with an empty key.
+	// Secret keys the signatures: one secret, or several separated by
+	// spaces while a new one is rolled out (each signs; see
+	// ParseWebhookSecrets). Release mode requires it (see internal/config);
+	// an empty one still signs, with an empty key.
 	Secret string
 	// Timeout bounds one call, 5 s when zero.
 	Timeout time.Duration
@@ -44,8 +62,12 @@ type WebhookConfig struct {
 // to an SMS provider; keeping the provider behind a webhook keeps its SDK and
 // credentials out of Gatehouse.
 type WebhookSender struct {
-	cfg    WebhookConfig
-	client *http.Client
+	cfg     WebhookConfig
+	keys    [][]byte
+	client  *http.Client
+	now     func() time.Time
+	newID   func() (string, error)
+	primary string // the first secret as written, the key of SignatureHeader
 }
 
 var _ ports.SMSSender = (*WebhookSender)(nil)
@@ -67,6 +89,10 @@ func NewWebhookSender(cfg WebhookConfig, client *http.Client) (*WebhookSender, e
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("sms webhook: url must be an absolute http or https url")
 	}
+	keys, err := ParseWebhookSecrets(cfg.Secret)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = defaultTimeout
 	}
@@ -78,7 +104,57 @@ func NewWebhookSender(cfg WebhookConfig, client *http.Client) (*WebhookSender, e
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
-	return &WebhookSender{cfg: cfg, client: client}, nil
+	var primary string
+	if f := strings.Fields(cfg.Secret); len(f) > 0 {
+		primary = f[0]
+	}
+	return &WebhookSender{cfg: cfg, keys: keys, client: client, now: time.Now, newID: newMessageID, primary: primary}, nil
+}
+
+// ParseWebhookSecrets reads GATEHOUSE_SMS_WEBHOOK_SECRET: secrets separated
+// by spaces, each the bytes of its text, or, written whsec_<base64>, the
+// bytes it encodes (the form Standard Webhooks libraries print). No secret
+// at all is one empty key.
+func ParseWebhookSecrets(s string) ([][]byte, error) {
+	fields := strings.Fields(s)
+	if len(fields) == 0 {
+		return [][]byte{{}}, nil
+	}
+	keys := make([][]byte, 0, len(fields))
+	for i, f := range fields {
+		if enc, ok := strings.CutPrefix(f, "whsec_"); ok {
+			key, err := base64.StdEncoding.DecodeString(enc)
+			if err != nil || len(key) == 0 {
+				return nil, fmt.Errorf("sms webhook: secret %d starts with whsec_ but is not base64", i+1)
+			}
+			keys = append(keys, key)
+			continue
+		}
+		keys = append(keys, []byte(f))
+	}
+	return keys, nil
+}
+
+// SignStandard returns the webhook-signature value: one "v1,<base64>"
+// HMAC-SHA256 of "{id}.{timestamp}.{body}" per key, space-separated.
+func SignStandard(keys [][]byte, id string, timestamp int64, body []byte) string {
+	sigs := make([]string, 0, len(keys))
+	for _, key := range keys {
+		mac := hmac.New(sha256.New, key)
+		mac.Write([]byte(id + "." + strconv.FormatInt(timestamp, 10) + "."))
+		mac.Write(body)
+		sigs = append(sigs, "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	}
+	return strings.Join(sigs, " ")
+}
+
+// newMessageID returns a random webhook-id, unique per message.
+func newMessageID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "msg_" + hex.EncodeToString(b), nil
 }
 
 // SendSMS posts msg and waits for a 2xx answer. Errors never contain the
@@ -90,7 +166,7 @@ func (s *WebhookSender) SendSMS(ctx context.Context, msg domain.SMS) error {
 		return err
 	}
 	body, err := json.Marshal(webhookBody{
-		Phone:   msg.Phone,
+		Phone:   msg.Phone.String(),
 		Code:    msg.Code,
 		Purpose: string(msg.Purpose),
 		Message: text,
@@ -105,8 +181,16 @@ func (s *WebhookSender) SendSMS(ctx context.Context, msg domain.SMS) error {
 	if err != nil {
 		return fmt.Errorf("sms webhook: build request: %w", err)
 	}
+	id, err := s.newID()
+	if err != nil {
+		return fmt.Errorf("sms webhook: message id: %w", err)
+	}
+	ts := s.now().Unix()
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(SignatureHeader, Sign(s.cfg.Secret, body))
+	req.Header.Set(WebhookIDHeader, id)
+	req.Header.Set(WebhookTimestampHeader, strconv.FormatInt(ts, 10))
+	req.Header.Set(WebhookSignatureHeader, SignStandard(s.keys, id, ts, body))
+	req.Header.Set(SignatureHeader, Sign(s.primary, body))
 
 	resp, err := s.client.Do(req)
 	if err != nil {

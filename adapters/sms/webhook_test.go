@@ -98,7 +98,7 @@ func TestWebhookTexts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		phone := "+8613800000001"
-		err := s.SendSMS(context.Background(), domain.SMS{Phone: phone, Code: "123456", Purpose: tt.purpose, Lang: tt.lang})
+		err := s.SendSMS(context.Background(), domain.SMS{Phone: domain.Phone(phone), Code: "123456", Purpose: tt.purpose, Lang: tt.lang})
 		if err != nil {
 			t.Fatalf("%s/%s: %v", tt.purpose, tt.lang, err)
 		}
@@ -238,5 +238,35 @@ func TestLogSender(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("log %q lacks %q", out, want)
 		}
+	}
+}
+
+func TestSignStandardVector(t *testing.T) {
+	// The example of the Standard Webhooks reference libraries.
+	keys, err := sms.ParseWebhookSecrets("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := sms.SignStandard(keys, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, []byte(`{"test": 2432232314}`))
+	if want := "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="; got != want {
+		t.Errorf("SignStandard = %s, want %s", got, want)
+	}
+	if _, err := sms.ParseWebhookSecrets("whsec_not*base64"); err == nil {
+		t.Error("a whsec_ secret that is not base64 was accepted")
+	}
+}
+
+func TestWebhookStandardHeaders(t *testing.T) {
+	// Two secrets during a rotation: the inbox insists on a valid
+	// signature under each, a fresh timestamp and a new id per message.
+	const secrets = "first-secret whsec_c2Vjb25kLXNlY3JldA=="
+	in := testinbox.NewSMSInbox(t, secrets)
+	s := newSender(t, sms.WebhookConfig{URL: in.URL(), Secret: secrets})
+	for i := range 2 {
+		msg := domain.SMS{Phone: "+8613800000000", Code: "12345" + string(rune('0'+i)), Purpose: domain.PurposeSMSLogin}
+		if err := s.SendSMS(context.Background(), msg); err != nil {
+			t.Fatal(err)
+		}
+		in.WaitFor(t, msg.Phone.String(), "login", time.Second)
 	}
 }
