@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/crypto/argon2"
 
 	"github.com/gatehouse/gatehouse/ports"
@@ -96,6 +98,12 @@ type Hasher struct {
 	dummy string
 	// derive is argon2.IDKey; tests swap it to observe the concurrency bound.
 	derive func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
+
+	// tracer, when set, opens a span around each hash, wait included.
+	tracer trace.Tracer
+	// observe, when set, is told how long each derivation took, without
+	// the wait for a slot.
+	observe func(time.Duration)
 }
 
 var _ ports.PasswordHasher = (*Hasher)(nil)
@@ -125,6 +133,17 @@ func NewHasher(p Params, maxConcurrent int) *Hasher {
 	}
 }
 
+// Instrument makes the hasher open a span per hash through tp and report
+// each derivation's duration to observe; either may be nil. Call it before
+// the hasher is used. Spans carry no attribute: nothing about a password or
+// a hash belongs in a trace.
+func (h *Hasher) Instrument(tp trace.TracerProvider, observe func(time.Duration)) {
+	if tp != nil {
+		h.tracer = tp.Tracer("github.com/gatehouse/gatehouse/adapters/argon2")
+	}
+	h.observe = observe
+}
+
 // Params returns the parameters new hashes are made with.
 func (h *Hasher) Params() Params { return h.params }
 
@@ -132,6 +151,8 @@ func (h *Hasher) Params() Params { return h.params }
 // waits for a free slot first and returns ctx.Err() if ctx ends while
 // waiting.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	ctx, end := h.span(ctx, "argon2.hash")
+	defer end()
 	salt := random(h.params.SaltLength)
 	key, err := h.compute(ctx, password, salt, h.params, h.params.KeyLength)
 	if err != nil {
@@ -146,6 +167,12 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // A hash that is not a well-formed argon2id v19 PHC string within the bounds
 // of Params.Validate is an error, as is ctx ending while waiting for a slot.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error) {
+	ctx, end := h.span(ctx, "argon2.verify")
+	defer end()
+	return h.verify(ctx, password, encoded)
+}
+
+func (h *Hasher) verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error) {
 	p, salt, want, err := decode(encoded)
 	if err != nil {
 		return false, false, err
@@ -165,7 +192,21 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 // and timing does not tell which emails are registered. It returns early
 // only when ctx ends while waiting for a slot.
 func (h *Hasher) Burn(ctx context.Context, password string) {
-	_, _, _ = h.Verify(ctx, password, h.dummy)
+	// The span is named like a real check's: a trace must not tell an
+	// unknown account from a known one any more than the timing does.
+	ctx, end := h.span(ctx, "argon2.verify")
+	defer end()
+	_, _, _ = h.verify(ctx, password, h.dummy)
+}
+
+// span opens a span named name when tracing is on, and returns the function
+// that ends it.
+func (h *Hasher) span(ctx context.Context, name string) (context.Context, func()) {
+	if h.tracer == nil {
+		return ctx, func() {}
+	}
+	ctx, span := h.tracer.Start(ctx, name)
+	return ctx, func() { span.End() }
 }
 
 // compute runs one argon2id derivation inside a concurrency slot.
@@ -181,7 +222,13 @@ func (h *Hasher) compute(ctx context.Context, password string, salt []byte, p Pa
 		return nil, ctx.Err()
 	}
 	defer func() { <-h.slots }()
-	return h.derive([]byte(password), salt, p.Iterations, p.Memory, p.Parallelism, keyLen), nil
+	if h.observe == nil {
+		return h.derive([]byte(password), salt, p.Iterations, p.Memory, p.Parallelism, keyLen), nil
+	}
+	start := time.Now()
+	key := h.derive([]byte(password), salt, p.Iterations, p.Memory, p.Parallelism, keyLen)
+	h.observe(time.Since(start))
+	return key, nil
 }
 
 // random returns n bytes from crypto/rand, which never fails on the

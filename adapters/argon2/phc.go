@@ -21,7 +21,8 @@ var ErrMalformedHash = errors.New("malformed argon2id hash")
 const maxEncodedLen = 512
 
 // b64 is the PHC string encoding: standard alphabet, no padding. Strict
-// refuses stray bits in the last character, so every hash has exactly one
+// refuses stray bits in the last character; decode refuses the line breaks
+// that encoding/base64 skips even then, so every hash has exactly one
 // spelling.
 var b64 = base64.RawStdEncoding.Strict()
 
@@ -37,7 +38,7 @@ func encode(p Params, salt, key []byte) string {
 // writes those, so meeting one means the hash did not come from us. The
 // returned Params carry the salt and key lengths of the hash itself.
 func decode(encoded string) (p Params, salt, key []byte, err error) {
-	if len(encoded) > maxEncodedLen {
+	if len(encoded) > maxEncodedLen || strings.ContainsAny(encoded, "\r\n") {
 		return Params{}, nil, nil, ErrMalformedHash
 	}
 	fields := strings.Split(encoded, "$")
