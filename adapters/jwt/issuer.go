@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
@@ -53,31 +54,41 @@ type Config struct {
 	CacheTTL time.Duration
 }
 
-// Issuer signs access tokens with one Ed25519 key and verifies them. It is
-// safe for concurrent use.
+// Issuer signs access tokens with one Ed25519 key and verifies tokens of
+// that key and of any verify-only keys (the next key before it signs, the
+// previous one until its tokens expire). SetKeys replaces the keys while
+// requests run. It is safe for concurrent use.
 type Issuer struct {
-	cfg     Config
+	cfg Config
+	// keys is the current key set; SetKeys swaps it whole, so every request
+	// sees one consistent set.
+	keys atomic.Pointer[keySet]
+	// parseOpts are the options of every cold verification except the key,
+	// which the token's kid picks, and the clock, which is the caller's now.
+	parseOpts []jwxjwt.ParseOption
+}
+
+// keySet is the keys in force, with the cache of tokens verified under
+// them: a new set starts with an empty cache, so a key removed from the
+// set stops verifying at once, even for tokens checked a moment before.
+type keySet struct {
 	kid     string
 	signKey jwk.Key // the private key, carrying kid and alg so jwx writes them into the header
-	pub     ed25519.PublicKey
-	jwks    []byte
-	// parseOpts are the options of every cold verification except the
-	// clock, which is the caller's now.
-	parseOpts []jwxjwt.ParseOption
-	cache     *verifiedCache // nil when turned off
+	// verify maps each accepted kid, the signing key's included, to its key.
+	verify map[string]ed25519.PublicKey
+	jwks   []byte
+	cache  *verifiedCache // nil when turned off
 }
 
 var _ ports.TokenIssuer = (*Issuer)(nil)
 
-// NewIssuer returns an issuer that signs with key. Its key id is the RFC 7638
-// thumbprint of the public key, so the same key always has the same id on
-// every replica without any configuration.
-func NewIssuer(cfg Config, key ed25519.PrivateKey) (*Issuer, error) {
+// NewIssuer returns an issuer that signs with key and also accepts tokens
+// signed by any of verifyOnly. A key id is the RFC 7638 thumbprint of the
+// public key, so the same key always has the same id on every replica
+// without any configuration.
+func NewIssuer(cfg Config, key ed25519.PrivateKey, verifyOnly ...ed25519.PublicKey) (*Issuer, error) {
 	if cfg.Issuer == "" || cfg.Audience == "" {
 		return nil, errors.New("jwt issuer: issuer and audience are required")
-	}
-	if len(key) != ed25519.PrivateKeySize {
-		return nil, fmt.Errorf("jwt issuer: Ed25519 private key must be %d bytes, got %d", ed25519.PrivateKeySize, len(key))
 	}
 	if cfg.CacheSize == 0 {
 		cfg.CacheSize = DefaultCacheSize
@@ -85,51 +96,9 @@ func NewIssuer(cfg Config, key ed25519.PrivateKey) (*Issuer, error) {
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = DefaultCacheTTL
 	}
-	pub, ok := key.Public().(ed25519.PublicKey)
-	if !ok {
-		return nil, errors.New("jwt issuer: Ed25519 key has no Ed25519 public key")
-	}
-
-	pubJWK, err := jwk.Import(pub)
-	if err != nil {
-		return nil, fmt.Errorf("jwt issuer: import public key: %w", err)
-	}
-	thumb, err := pubJWK.Thumbprint(crypto.SHA256)
-	if err != nil {
-		return nil, fmt.Errorf("jwt issuer: key thumbprint: %w", err)
-	}
-	kid := base64.RawURLEncoding.EncodeToString(thumb)
-	if err := describe(pubJWK, kid); err != nil {
-		return nil, err
-	}
-	set := jwk.NewSet()
-	if err := set.AddKey(pubJWK); err != nil {
-		return nil, fmt.Errorf("jwt issuer: build JWK set: %w", err)
-	}
-	jwks, err := json.Marshal(set)
-	if err != nil {
-		return nil, fmt.Errorf("jwt issuer: encode JWK set: %w", err)
-	}
-
-	signKey, err := jwk.Import(key)
-	if err != nil {
-		return nil, fmt.Errorf("jwt issuer: import private key: %w", err)
-	}
-	if err := describe(signKey, kid); err != nil {
-		return nil, err
-	}
-
 	i := &Issuer{
-		cfg:     cfg,
-		kid:     kid,
-		signKey: signKey,
-		pub:     pub,
-		jwks:    jwks,
+		cfg: cfg,
 		parseOpts: []jwxjwt.ParseOption{
-			// Only our key, and only with EdDSA: the alg header is never
-			// trusted to pick the algorithm, so "none" and HS256 made
-			// with our public key as the secret are refused.
-			jwxjwt.WithKey(jwa.EdDSA(), pub),
 			jwxjwt.WithValidate(true),
 			// The default validators also refuse an iat in the future. A
 			// token minted by a replica whose clock runs a second ahead
@@ -146,12 +115,89 @@ func NewIssuer(cfg Config, key ed25519.PrivateKey) (*Issuer, error) {
 			jwxjwt.WithRequiredClaim(sidClaim),
 		},
 	}
-	if cfg.CacheSize > 0 {
-		if i.cache, err = newVerifiedCache(cfg.CacheSize, cfg.CacheTTL); err != nil {
+	if err := i.SetKeys(key, verifyOnly); err != nil {
+		return nil, err
+	}
+	return i, nil
+}
+
+// SetKeys makes key the signing key and verifyOnly the other accepted keys,
+// for every request from now on, and forgets every verified token. On error
+// nothing changes.
+func (i *Issuer) SetKeys(key ed25519.PrivateKey, verifyOnly []ed25519.PublicKey) error {
+	ks, err := i.newKeySet(key, verifyOnly)
+	if err != nil {
+		return err
+	}
+	i.keys.Store(ks)
+	return nil
+}
+
+func (i *Issuer) newKeySet(key ed25519.PrivateKey, verifyOnly []ed25519.PublicKey) (*keySet, error) {
+	if len(key) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("jwt issuer: Ed25519 private key must be %d bytes, got %d", ed25519.PrivateKeySize, len(key))
+	}
+	pub, ok := key.Public().(ed25519.PublicKey)
+	if !ok {
+		return nil, errors.New("jwt issuer: Ed25519 key has no Ed25519 public key")
+	}
+	ks := &keySet{verify: make(map[string]ed25519.PublicKey, 1+len(verifyOnly))}
+	set := jwk.NewSet()
+	// The signing key comes first in the JWK Set; a verify-only key equal
+	// to it is listed once.
+	for n, k := range append([]ed25519.PublicKey{pub}, verifyOnly...) {
+		if len(k) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("jwt issuer: Ed25519 public key must be %d bytes, got %d", ed25519.PublicKeySize, len(k))
+		}
+		pubJWK, kid, err := publicJWK(k)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			ks.kid = kid
+		}
+		if _, dup := ks.verify[kid]; dup {
+			continue
+		}
+		ks.verify[kid] = k
+		if err := set.AddKey(pubJWK); err != nil {
+			return nil, fmt.Errorf("jwt issuer: build JWK set: %w", err)
+		}
+	}
+	jwks, err := json.Marshal(set)
+	if err != nil {
+		return nil, fmt.Errorf("jwt issuer: encode JWK set: %w", err)
+	}
+	ks.jwks = jwks
+	if ks.signKey, err = jwk.Import(key); err != nil {
+		return nil, fmt.Errorf("jwt issuer: import private key: %w", err)
+	}
+	if err := describe(ks.signKey, ks.kid); err != nil {
+		return nil, err
+	}
+	if i.cfg.CacheSize > 0 {
+		if ks.cache, err = newVerifiedCache(i.cfg.CacheSize, i.cfg.CacheTTL); err != nil {
 			return nil, err
 		}
 	}
-	return i, nil
+	return ks, nil
+}
+
+// publicJWK returns k as a JWK described for signatures, and its kid.
+func publicJWK(k ed25519.PublicKey) (jwk.Key, string, error) {
+	pubJWK, err := jwk.Import(k)
+	if err != nil {
+		return nil, "", fmt.Errorf("jwt issuer: import public key: %w", err)
+	}
+	thumb, err := pubJWK.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return nil, "", fmt.Errorf("jwt issuer: key thumbprint: %w", err)
+	}
+	kid := base64.RawURLEncoding.EncodeToString(thumb)
+	if err := describe(pubJWK, kid); err != nil {
+		return nil, "", err
+	}
+	return pubJWK, kid, nil
 }
 
 // describe sets the JWK fields that say which key this is and what it is
@@ -169,12 +215,14 @@ func describe(k jwk.Key, kid string) error {
 	return nil
 }
 
-// KeyID returns the key id (kid) written into every token header.
-func (i *Issuer) KeyID() string { return i.kid }
+// KeyID returns the key id (kid) of the signing key, written into every
+// token header.
+func (i *Issuer) KeyID() string { return i.keys.Load().kid }
 
-// JWKS returns the public key as a JWK Set document, for
-// GET /.well-known/jwks.json. The caller may keep or change the slice.
-func (i *Issuer) JWKS() []byte { return bytes.Clone(i.jwks) }
+// JWKS returns the accepted public keys, the signing key first, as a JWK
+// Set document for GET /.well-known/jwks.json. The caller may keep or
+// change the slice.
+func (i *Issuer) JWKS() []byte { return bytes.Clone(i.keys.Load().jwks) }
 
 // Issue signs a token for c: iss, aud, sub (the user), sid (the session),
 // iat and exp, with alg EdDSA, typ JWT and our kid in the header. Times are
@@ -190,10 +238,10 @@ func (i *Issuer) Issue(c domain.Claims) (string, error) {
 	tok, err := jwxjwt.NewBuilder().
 		Issuer(i.cfg.Issuer).
 		Audience([]string{i.cfg.Audience}).
-		Subject(c.UserID).
+		Subject(c.UserID.String()).
 		IssuedAt(c.IssuedAt.Truncate(time.Second)).
 		Expiration(c.ExpiresAt.Truncate(time.Second)).
-		Claim(sidClaim, c.SessionID).
+		Claim(sidClaim, c.SessionID.String()).
 		// A random id makes every token distinct: iat and exp have whole
 		// seconds and Ed25519 is deterministic, so a refresh within the
 		// same second would otherwise hand back the very same token.
@@ -205,7 +253,7 @@ func (i *Issuer) Issue(c domain.Claims) (string, error) {
 	// One audience is written as a string rather than a one-element array:
 	// both are valid, and the token rides in a cookie on every request.
 	tok.Options().Enable(jwxjwt.FlattenAudience)
-	signed, err := jwxjwt.Sign(tok, jwxjwt.WithKey(jwa.EdDSA(), i.signKey))
+	signed, err := jwxjwt.Sign(tok, jwxjwt.WithKey(jwa.EdDSA(), i.keys.Load().signKey))
 	if err != nil {
 		return "", fmt.Errorf("jwt issue: sign: %w", err)
 	}
@@ -222,71 +270,105 @@ func (i *Issuer) Verify(token string, now time.Time) (domain.Claims, error) {
 	if len(token) > maxTokenLength {
 		return domain.Claims{}, refuse(errors.New("token too long"))
 	}
-	if i.cache == nil {
-		return i.verify(token, now)
+	ks := i.keys.Load()
+	if ks.cache == nil {
+		return i.verify(ks, token, now)
 	}
 	key := cacheKey(token)
-	if c, ok, err := i.cache.get(key, now); ok || err != nil {
+	if c, ok, err := ks.cache.get(key, now); ok || err != nil {
 		return c, err
 	}
-	c, err := i.verify(token, now)
+	c, err := i.verify(ks, token, now)
 	if err != nil {
 		return domain.Claims{}, err
 	}
-	i.cache.add(key, c, now)
+	ks.cache.add(key, c, now)
 	return c, nil
 }
 
-// verify is the full check, without the cache.
-func (i *Issuer) verify(token string, now time.Time) (domain.Claims, error) {
-	if err := i.checkHeader(token); err != nil {
+// verify is the full check against the keys of ks, without the cache.
+func (i *Issuer) verify(ks *keySet, token string, now time.Time) (domain.Claims, error) {
+	if err := checkCanonical(token); err != nil {
+		return domain.Claims{}, refuse(err)
+	}
+	pub, err := ks.checkHeader(token)
+	if err != nil {
 		return domain.Claims{}, refuse(err)
 	}
 	opts := append(i.parseOpts[:len(i.parseOpts):len(i.parseOpts)],
+		// Only the key the kid names, and only with EdDSA: the alg
+		// header is never trusted to pick the algorithm, so "none" and
+		// HS256 made with a public key as the secret are refused.
+		jwxjwt.WithKey(jwa.EdDSA(), pub),
 		jwxjwt.WithClock(jwxjwt.ClockFunc(func() time.Time { return now })))
 	t, err := jwxjwt.ParseString(token, opts...)
 	if err != nil {
 		return domain.Claims{}, refuse(err)
 	}
 	var c domain.Claims
-	c.UserID, _ = t.Subject()
+	sub, _ := t.Subject()
 	c.IssuedAt, _ = t.IssuedAt()
 	c.ExpiresAt, _ = t.Expiration()
-	if err := t.Get(sidClaim, &c.SessionID); err != nil {
+	var sid string
+	if err := t.Get(sidClaim, &sid); err != nil {
 		return domain.Claims{}, refuse(fmt.Errorf("sid claim: %w", err))
 	}
+	// The signature vouches for both: this service issued them.
+	c.UserID, c.SessionID = domain.UserID(sub), domain.SessionID(sid)
 	if c.UserID == "" || c.SessionID == "" {
 		return domain.Claims{}, refuse(errors.New("empty sub or sid"))
 	}
 	return c, nil
 }
 
-// checkHeader refuses a token whose header names a key other than ours.
-// jwx checks alg and the signature against our one key but ignores kid;
-// checking it here keeps every accepted header true for whoever checks the
-// token with the JWK Set, and refuses foreign tokens before any signature
-// work.
-func (i *Issuer) checkHeader(token string) error {
+// checkHeader returns the accepted key the token's kid names, and refuses
+// a token whose header names no accepted key. The signature is then checked
+// against that one key, so every accepted header is true for whoever checks
+// the token with the JWK Set, and foreign tokens are refused before any
+// signature work.
+func (ks *keySet) checkHeader(token string) (ed25519.PublicKey, error) {
 	encoded, _, ok := strings.Cut(token, ".")
 	if !ok {
-		return errors.New("not a compact JWS")
+		return nil, errors.New("not a compact JWS")
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(encoded)
 	if err != nil {
-		return fmt.Errorf("header: %w", err)
+		return nil, fmt.Errorf("header: %w", err)
 	}
 	var h struct {
 		Alg string `json:"alg"`
 		Kid string `json:"kid"`
 	}
 	if err := json.Unmarshal(raw, &h); err != nil {
-		return fmt.Errorf("header: %w", err)
+		return nil, fmt.Errorf("header: %w", err)
 	}
-	if h.Kid != i.kid {
-		return fmt.Errorf("unknown key id %q", h.Kid)
+	pub, ok := ks.verify[h.Kid]
+	if !ok {
+		return nil, fmt.Errorf("unknown key id %q", h.Kid)
 	}
 	if h.Alg != jwa.EdDSA().String() {
-		return fmt.Errorf("algorithm %q is not EdDSA", h.Alg)
+		return nil, fmt.Errorf("algorithm %q is not EdDSA", h.Alg)
+	}
+	return pub, nil
+}
+
+// strictBase64 refuses stray bits in a segment's last character.
+var strictBase64 = base64.RawURLEncoding.Strict()
+
+// checkCanonical refuses a token whose segments are not in canonical
+// base64url. jwx decodes leniently, so changing the unused low bits of the
+// last character of the signature (or of the header or payload) gave a
+// different string that verified as the same token (found by FuzzVerify):
+// every token we accept has exactly the one spelling we issued.
+func checkCanonical(token string) error {
+	// encoding/base64 skips line breaks even in strict mode.
+	if strings.ContainsAny(token, "\r\n") {
+		return errors.New("a segment is not canonical base64url")
+	}
+	for segment := range strings.SplitSeq(token, ".") {
+		if _, err := strictBase64.DecodeString(segment); err != nil {
+			return errors.New("a segment is not canonical base64url")
+		}
 	}
 	return nil
 }

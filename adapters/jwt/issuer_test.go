@@ -112,7 +112,8 @@ func TestRoundTrip(t *testing.T) {
 // second still hands out a new token.
 func TestTokensAreDistinct(t *testing.T) {
 	i := newIssuer(t, testCfg, newKey(t))
-	if issue(t, i, testClaim) == issue(t, i, testClaim) {
+	first, second := issue(t, i, testClaim), issue(t, i, testClaim)
+	if first == second {
 		t.Fatal("two tokens of the same claims are identical")
 	}
 }
@@ -204,7 +205,7 @@ func TestNotYetValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signed, err := jwxjwt.Sign(tok, jwxjwt.WithKey(jwa.EdDSA(), i.signKey))
+	signed, err := jwxjwt.Sign(tok, jwxjwt.WithKey(jwa.EdDSA(), i.keys.Load().signKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +231,7 @@ func TestForged(t *testing.T) {
 		wantRefused(t, ours, issue(t, other, testClaim), t0)
 	})
 	t.Run("other key with our kid", func(t *testing.T) {
-		if err := other.signKey.Set(jwk.KeyIDKey, ours.KeyID()); err != nil {
+		if err := other.keys.Load().signKey.Set(jwk.KeyIDKey, ours.KeyID()); err != nil {
 			t.Fatal(err)
 		}
 		tok := issue(t, other, testClaim)
@@ -246,7 +247,7 @@ func TestForged(t *testing.T) {
 func TestForeignKeyID(t *testing.T) {
 	i := newIssuer(t, testCfg, newKey(t))
 	for _, kid := range []string{"other-key", ""} {
-		k, err := i.signKey.Clone()
+		k, err := i.keys.Load().signKey.Clone()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -310,7 +311,8 @@ func TestAlgorithmConfusion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range [][]byte{i.pub, []byte(base64.RawURLEncoding.EncodeToString(i.pub)), i.JWKS()} {
+	pub := i.keys.Load().verify[i.KeyID()]
+	for _, secret := range [][]byte{pub, []byte(base64.RawURLEncoding.EncodeToString(pub)), i.JWKS()} {
 		hdr := jws.NewHeaders()
 		if err := hdr.Set(jws.KeyIDKey, i.KeyID()); err != nil {
 			t.Fatal(err)
@@ -343,7 +345,7 @@ func TestMissingClaims(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		signed, err := jwxjwt.Sign(tok, jwxjwt.WithKey(jwa.EdDSA(), i.signKey))
+		signed, err := jwxjwt.Sign(tok, jwxjwt.WithKey(jwa.EdDSA(), i.keys.Load().signKey))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -364,8 +366,8 @@ func TestGarbage(t *testing.T) {
 	for _, tok := range []string{"", ".", "..", "a.b.c", "not a token", strings.Repeat("a", 5000), "eyJhbGciOiJFZERTQSJ9..", "\x00.\x00.\x00"} {
 		wantRefused(t, i, tok, t0)
 	}
-	if i.cache.entries.Len() != 0 {
-		t.Fatalf("failed verifications were cached: %d entries", i.cache.entries.Len())
+	if i.keys.Load().cache.entries.Len() != 0 {
+		t.Fatalf("failed verifications were cached: %d entries", i.keys.Load().cache.entries.Len())
 	}
 }
 
@@ -377,15 +379,14 @@ func TestCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := cacheKey(tok)
-	if !i.cache.entries.Contains(key) {
+	if !i.keys.Load().cache.entries.Contains(key) {
 		t.Fatal("a verified token was not cached")
 	}
 
 	// A hit must not parse the token again. Swap the public key: a full
 	// check would now fail, so success proves the answer came from the
 	// cache.
-	i.pub = newKey(t).Public().(ed25519.PublicKey)
-	i.parseOpts[0] = jwxjwt.WithKey(jwa.EdDSA(), i.pub)
+	i.keys.Load().verify[i.KeyID()] = newKey(t).Public().(ed25519.PublicKey)
 	second, err := i.Verify(tok, t0.Add(time.Minute))
 	if err != nil {
 		t.Fatalf("cache hit: %v", err)
@@ -397,7 +398,7 @@ func TestCache(t *testing.T) {
 	// Past the TTL the token is checked in full again (and now fails,
 	// because the key changed).
 	wantRefused(t, i, tok, t0.Add(11*time.Minute))
-	if i.cache.entries.Contains(key) {
+	if i.keys.Load().cache.entries.Contains(key) {
 		t.Fatal("an entry past its TTL stayed in the cache")
 	}
 }
@@ -410,7 +411,7 @@ func TestCachedTokenExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantRefused(t, i, tok, testClaim.ExpiresAt)
-	if i.cache.entries.Contains(cacheKey(tok)) {
+	if i.keys.Load().cache.entries.Contains(cacheKey(tok)) {
 		t.Fatal("an expired token stayed in the cache")
 	}
 }
@@ -419,19 +420,19 @@ func TestCacheBounded(t *testing.T) {
 	i := newIssuer(t, Config{Issuer: "gatehouse", Audience: "app", CacheSize: 3}, newKey(t))
 	for n := range 10 {
 		c := testClaim
-		c.SessionID = "sess-" + string(rune('a'+n))
+		c.SessionID = domain.SessionID("sess-" + string(rune('a'+n)))
 		if _, err := i.Verify(issue(t, i, c), t0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got := i.cache.entries.Len(); got != 3 {
+	if got := i.keys.Load().cache.entries.Len(); got != 3 {
 		t.Fatalf("cache holds %d entries; want 3", got)
 	}
 }
 
 func TestCacheOff(t *testing.T) {
 	i := newIssuer(t, Config{Issuer: "gatehouse", Audience: "app", CacheSize: -1}, newKey(t))
-	if i.cache != nil {
+	if i.keys.Load().cache != nil {
 		t.Fatal("CacheSize -1 did not turn the cache off")
 	}
 	tok := issue(t, i, testClaim)
@@ -446,7 +447,7 @@ func TestConcurrentVerify(t *testing.T) {
 	toks := make([]string, 16)
 	for n := range toks {
 		c := testClaim
-		c.SessionID = "sess-" + string(rune('a'+n))
+		c.SessionID = domain.SessionID("sess-" + string(rune('a'+n)))
 		toks[n] = issue(t, i, c)
 	}
 	var wg sync.WaitGroup
@@ -480,7 +481,7 @@ func TestJWKS(t *testing.T) {
 	}
 	want := map[string]string{
 		"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": i.KeyID(),
-		"x": base64.RawURLEncoding.EncodeToString(i.pub),
+		"x": base64.RawURLEncoding.EncodeToString(i.keys.Load().verify[i.KeyID()]),
 	}
 	if len(raw.Keys[0]) != len(want) {
 		t.Errorf("JWK = %v; want exactly %v (and never the private part d)", raw.Keys[0], want)
@@ -578,7 +579,7 @@ func BenchmarkVerifyCachedParallel(b *testing.B) {
 	toks := make([]string, 64)
 	for n := range toks {
 		c := testClaim
-		c.SessionID = "sess-" + string(rune('A'+n))
+		c.SessionID = domain.SessionID("sess-" + string(rune('A'+n)))
 		toks[n] = issue(b, i, c)
 	}
 	b.RunParallel(func(pb *testing.PB) {

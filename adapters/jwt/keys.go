@@ -61,3 +61,38 @@ func GenerateKeyPEM() ([]byte, error) {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: pemType, Bytes: der}), nil
 }
+
+// publicPEMType is the block type of a PKIX public key, the form
+// `openssl pkey -pubout` writes.
+const publicPEMType = "PUBLIC KEY"
+
+// ParseVerifyKeyPEM reads a key that tokens may be verified with: an Ed25519
+// public key in PKIX PEM, or a private key in PKCS#8 PEM (as
+// ParsePrivateKeyPEM reads) whose public half is taken, so the next signing
+// key's own file can be listed as verify-only before it signs.
+func ParseVerifyKeyPEM(pemBytes []byte) (ed25519.PublicKey, error) {
+	block, _ := pem.Decode(pemBytes)
+	if block == nil {
+		return nil, errors.New("no PEM block found")
+	}
+	switch block.Type {
+	case pemType:
+		key, err := ParsePrivateKeyPEM(pemBytes)
+		if err != nil {
+			return nil, err
+		}
+		return key.Public().(ed25519.PublicKey), nil
+	case publicPEMType:
+		key, err := x509.ParsePKIXPublicKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("parse PKIX public key: %w", err)
+		}
+		pub, ok := key.(ed25519.PublicKey)
+		if !ok {
+			return nil, fmt.Errorf("key is %T, want Ed25519", key)
+		}
+		return pub, nil
+	default:
+		return nil, fmt.Errorf("PEM block is %q, want %q or %q", block.Type, pemType, publicPEMType)
+	}
+}
