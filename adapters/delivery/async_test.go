@@ -65,7 +65,7 @@ func TestAsyncReturnsAtOnceAndOutlivesTheRequest(t *testing.T) {
 	release := make(chan struct{})
 	f, started := blocking(release)
 	log, _ := newLogger()
-	a := delivery.NewAsync(f, f, log, time.Minute)
+	a := delivery.NewAsync(f, f, log, delivery.Config{Timeout: time.Minute})
 
 	reqCtx, cancel := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "req-1"))
 	if err := a.SendSMS(reqCtx, domain.SMS{Phone: "+1", Code: "123456", Purpose: domain.PurposeSMSLogin}); err != nil {
@@ -96,7 +96,7 @@ func TestAsyncDeliversToInbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	log, _ := newLogger()
-	a := delivery.NewAsync(sender, nil, log, time.Second)
+	a := delivery.NewAsync(sender, nil, log, delivery.Config{Timeout: time.Second})
 	defer a.Close(context.Background())
 	if err := a.SendSMS(context.Background(), domain.SMS{Phone: "+8613800000000", Code: "654321", Purpose: domain.PurposePhoneBind}); err != nil {
 		t.Fatal(err)
@@ -115,7 +115,7 @@ func TestAsyncLogsFailuresWithoutTheCode(t *testing.T) {
 	}
 	mailer := fakeSender{send: func(context.Context) error { return errors.New("relay said no") }}
 	log, out := newLogger()
-	a := delivery.NewAsync(sender, mailer, log, time.Second)
+	a := delivery.NewAsync(sender, mailer, log, delivery.Config{Timeout: time.Second})
 
 	if err := a.SendSMS(context.Background(), domain.SMS{Phone: "+8613800000000", Code: "777888", Purpose: domain.PurposeSMSLogin}); err != nil {
 		t.Errorf("SendSMS = %v; a failed delivery must not show in the request", err)
@@ -143,7 +143,7 @@ func TestAsyncCloseWaits(t *testing.T) {
 	release := make(chan struct{})
 	f, started := blocking(release)
 	log, _ := newLogger()
-	a := delivery.NewAsync(f, f, log, time.Minute)
+	a := delivery.NewAsync(f, f, log, delivery.Config{Timeout: time.Minute})
 	_ = a.SendMail(context.Background(), domain.Mail{To: "a@example.com", Kind: domain.MailPasswordChanged})
 	<-started
 
@@ -170,7 +170,7 @@ func TestAsyncDropsAfterClose(t *testing.T) {
 	calls := make(chan struct{}, 1)
 	f := fakeSender{send: func(context.Context) error { calls <- struct{}{}; return nil }}
 	log, out := newLogger()
-	a := delivery.NewAsync(f, f, log, time.Second)
+	a := delivery.NewAsync(f, f, log, delivery.Config{Timeout: time.Second})
 	if err := a.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -183,41 +183,142 @@ func TestAsyncDropsAfterClose(t *testing.T) {
 	if !strings.Contains(out.String(), "shutting down") {
 		t.Errorf("the drop was not logged:\n%s", out)
 	}
+	if n := a.Dropped(delivery.ChannelMail); n != 1 {
+		t.Errorf("Dropped = %d, want 1", n)
+	}
 }
 
-func TestAsyncDropsWhenFull(t *testing.T) {
-	release := make(chan struct{})
-	f, started := blocking(release)
-	log, out := newLogger()
-	a := delivery.NewAsync(f, f, log, time.Minute)
+// smsRecorder is an SMS sender that reports each code as it starts and
+// then waits for release.
+type smsRecorder struct {
+	started chan string
+	release chan struct{}
+}
 
-	const limit = 64
-	for range limit + 1 {
-		start := time.Now()
-		_ = a.SendSMS(context.Background(), domain.SMS{Phone: "+1", Code: "123456", Purpose: domain.PurposeSMSLogin})
-		if d := time.Since(start); d > time.Second {
-			t.Fatalf("SendSMS blocked for %s", d)
+func newSMSRecorder() *smsRecorder {
+	return &smsRecorder{started: make(chan string, 100), release: make(chan struct{})}
+}
+
+func (r *smsRecorder) SendSMS(ctx context.Context, msg domain.SMS) error {
+	r.started <- msg.Code
+	select {
+	case <-r.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Defect 10: a stuck SMS provider filled the one shared pool, and reset
+// mails were dropped while clients got 204.
+func TestAsyncSlowSMSDoesNotDelayMail(t *testing.T) {
+	slow := newSMSRecorder()
+	mailed := make(chan string, 10)
+	mailer := mailFunc(func(_ context.Context, m domain.Mail) error { mailed <- m.Code; return nil })
+	log, _ := newLogger()
+	a := delivery.NewAsync(slow, mailer, log, delivery.Config{Timeout: time.Minute, QueueSize: 4, Workers: 2})
+
+	sendSMS := func() {
+		_ = a.SendSMS(context.Background(), domain.SMS{Phone: "+1", Code: "111111", Purpose: domain.PurposeSMSLogin})
+	}
+	sendSMS()
+	sendSMS()
+	<-slow.started
+	<-slow.started // both SMS workers are stuck
+	for range 48 {
+		sendSMS() // the SMS queue fills up and then drops
+	}
+	if err := a.SendMail(context.Background(), domain.Mail{To: "a@example.com", Kind: domain.MailResetCode, Code: "222222"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-mailed:
+		if code != "222222" {
+			t.Fatalf("mailed %q", code)
 		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the mail waited behind the stuck SMS provider")
 	}
-	for range limit {
-		<-started
+	if n := a.Dropped(delivery.ChannelMail); n != 0 {
+		t.Errorf("%d mails dropped", n)
 	}
-	if !strings.Contains(out.String(), "too many in flight") {
-		t.Errorf("the drop was not logged:\n%s", out)
+	if n := a.Dropped(delivery.ChannelSMS); n != 50-2-4 {
+		t.Errorf("%d SMS dropped, want %d (all but the 2 in flight and the 4 queued)", n, 50-2-4)
 	}
-	close(release)
+	close(slow.release)
 	if err := a.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(started); n != 0 {
-		t.Errorf("%d deliveries beyond the limit ran", n)
+}
+
+type mailFunc func(context.Context, domain.Mail) error
+
+func (f mailFunc) SendMail(ctx context.Context, m domain.Mail) error { return f(ctx, m) }
+
+func TestAsyncFullQueueDropsOldest(t *testing.T) {
+	rec := newSMSRecorder()
+	log, out := newLogger()
+	a := delivery.NewAsync(rec, nil, log, delivery.Config{Timeout: time.Minute, QueueSize: 2, Workers: 1})
+	send := func(code string) {
+		t.Helper()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = a.SendSMS(context.Background(), domain.SMS{Phone: "+8613800138000", Code: code, Purpose: domain.PurposeSMSLogin})
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("SendSMS blocked on a full queue")
+		}
+	}
+
+	send("100001")
+	if got := <-rec.started; got != "100001" { // the one worker is now busy
+		t.Fatalf("started %q", got)
+	}
+	send("100002")
+	send("100003")
+	if n := a.Queued(delivery.ChannelSMS); n != 2 {
+		t.Fatalf("Queued = %d, want 2", n)
+	}
+	send("100004") // the queue is full: 100002, the oldest, goes
+	if n := a.Dropped(delivery.ChannelSMS); n != 1 {
+		t.Fatalf("Dropped = %d, want 1", n)
+	}
+	if n := a.Queued(delivery.ChannelSMS); n != 2 {
+		t.Fatalf("Queued = %d, want 2", n)
+	}
+	close(rec.release)
+	if err := a.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	close(rec.started)
+	var rest []string
+	for code := range rec.started {
+		rest = append(rest, code)
+	}
+	if strings.Join(rest, ",") != "100003,100004" {
+		t.Errorf("delivered after the first: %v, want 100003,100004", rest)
+	}
+	logged := out.String()
+	if !strings.Contains(logged, "queue full") || !strings.Contains(logged, "channel=sms") || !strings.Contains(logged, "purpose=login") {
+		t.Errorf("the drop was not logged:\n%s", logged)
+	}
+	for _, secret := range []string{"100002", "+8613800138000"} {
+		if strings.Contains(logged, secret) {
+			t.Errorf("log reveals %q:\n%s", secret, logged)
+		}
+	}
+	if n := a.Dropped(delivery.ChannelMail); n != 0 {
+		t.Errorf("mail Dropped = %d", n)
 	}
 }
 
 func TestAsyncSurvivesPanic(t *testing.T) {
 	f := fakeSender{send: func(context.Context) error { panic("bad template") }}
 	log, out := newLogger()
-	a := delivery.NewAsync(f, f, log, time.Second)
+	a := delivery.NewAsync(f, f, log, delivery.Config{Timeout: time.Second})
 	_ = a.SendMail(context.Background(), domain.Mail{To: "a@example.com", Kind: domain.MailLarkRemoved})
 	if err := a.Close(context.Background()); err != nil {
 		t.Fatal(err)
@@ -233,7 +334,7 @@ func TestAsyncTimeout(t *testing.T) {
 		return ctx.Err()
 	}}
 	log, out := newLogger()
-	a := delivery.NewAsync(f, f, log, 20*time.Millisecond)
+	a := delivery.NewAsync(f, f, log, delivery.Config{Timeout: 20 * time.Millisecond})
 	_ = a.SendMail(context.Background(), domain.Mail{To: "a@example.com", Kind: domain.MailPhoneRemoved})
 	done, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -32,6 +32,9 @@ func (m *LogMailer) SendMail(ctx context.Context, msg domain.Mail) error {
 	if msg.NewEmail != "" {
 		attrs = append(attrs, "new_email", msg.NewEmail)
 	}
+	if msg.Kind == domain.MailRecoveryCodeUsed {
+		attrs = append(attrs, "recovery_codes_left", msg.Remaining)
+	}
 	m.log.InfoContext(ctx, "mail (log mailer, development only)", attrs...)
 	return nil
 }

@@ -29,6 +29,9 @@ type mailData struct {
 	Code     string // MailResetCode only
 	Minutes  int    // how long Code lives, MailResetCode only
 	NewEmail string // MailEmailChanged only
+	// Remaining is the unused recovery codes left, MailRecoveryCodeUsed only.
+	Remaining int
+	Sessions  int // the sessions notices only: how many other sessions ended
 }
 
 // renderer turns a domain.Mail into a subject and two bodies.
@@ -70,6 +73,9 @@ func (r *renderer) render(msg domain.Mail, instance string, resetTTL time.Durati
 		Code:     msg.Code,
 		Minutes:  max(1, int(resetTTL/time.Minute)),
 		NewEmail: msg.NewEmail,
+
+		Remaining: msg.Remaining,
+		Sessions:  msg.Sessions,
 	}
 	name := string(msg.Kind)
 	if r.text[lang].Lookup(name) == nil {

@@ -11,7 +11,9 @@ import (
 var allKinds = []domain.MailKind{
 	domain.MailResetCode, domain.MailPasswordChanged, domain.MailEmailChanged,
 	domain.MailPhoneChanged, domain.MailPhoneRemoved, domain.MailTOTPChanged,
-	domain.MailTOTPRemoved, domain.MailLarkRemoved,
+	domain.MailTOTPRemoved, domain.MailLarkLinked, domain.MailLarkRemoved,
+	domain.MailRecoveryCodesMade, domain.MailRecoveryCodeUsed,
+	domain.MailSessionsEnded, domain.MailSignedOutEverywhere,
 }
 
 func mustRenderer(t *testing.T) *renderer {
@@ -34,6 +36,8 @@ func TestRenderEveryKind(t *testing.T) {
 				msg.Code = "135790"
 			case domain.MailEmailChanged:
 				msg.NewEmail = "new@example.com"
+			case domain.MailSessionsEnded, domain.MailSignedOutEverywhere:
+				msg.Sessions = 7
 			}
 			subject, text, html, err := r.render(msg, "Acme Login", 15*time.Minute)
 			if err != nil {
@@ -62,6 +66,10 @@ func TestRenderEveryKind(t *testing.T) {
 			case domain.MailEmailChanged:
 				if !strings.Contains(text, "new@example.com") || !strings.Contains(html, "new@example.com") {
 					t.Errorf("%s/%s: the new address is missing", kind, lang)
+				}
+			case domain.MailSessionsEnded, domain.MailSignedOutEverywhere:
+				if !strings.Contains(text, "7") || !strings.Contains(html, "7") {
+					t.Errorf("%s/%s: the number of sessions is missing", kind, lang)
 				}
 			}
 		}
@@ -125,5 +133,29 @@ func TestSubjectStaysOneLine(t *testing.T) {
 	}
 	if strings.ContainsAny(subject, "\r\n") {
 		t.Errorf("subject %q spans lines", subject)
+	}
+}
+
+func TestRenderRecoveryCodeUsedSaysHowManyLeft(t *testing.T) {
+	r := mustRenderer(t)
+	for _, c := range []struct {
+		lang      domain.Lang
+		remaining int
+		want      string
+	}{
+		{domain.LangEnglish, 7, "7 unused recovery codes are left"},
+		{domain.LangEnglish, 1, "1 unused recovery code is left"},
+		{domain.LangEnglish, 0, "No unused recovery codes are left"},
+		{domain.LangChinese, 7, "还剩 7 个未使用的恢复码"},
+		{domain.LangChinese, 0, "您已没有未使用的恢复码"},
+	} {
+		msg := domain.Mail{To: "a@example.com", Kind: domain.MailRecoveryCodeUsed, Lang: c.lang, Remaining: c.remaining}
+		_, text, html, err := r.render(msg, "Gatehouse", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(text, c.want) || !strings.Contains(html, c.want) {
+			t.Errorf("%s, %d left: want %q in both parts:\n%s\n%s", c.lang, c.remaining, c.want, text, html)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,11 +29,16 @@ type SMS struct {
 
 // SMSInbox is an httptest server that plays the SMS webhook receiver. A
 // request with a wrong signature, content type or body fails the test that
-// made the inbox.
+// made the inbox. It checks both signatures: the first version's
+// X-Gatehouse-Signature under the first secret, and the Standard Webhooks
+// headers, which must carry a valid signature under every secret, a fresh
+// timestamp, and a message id it has not seen before.
 type SMSInbox struct {
-	t      testing.TB
-	secret []byte
-	srv    *httptest.Server
+	t       testing.TB
+	secret  []byte   // the first secret as written
+	keys    [][]byte // every secret, whsec_ ones decoded
+	srv     *httptest.Server
+	seenIDs map[string]bool
 
 	mu       sync.Mutex
 	messages []SMS
@@ -39,11 +47,27 @@ type SMSInbox struct {
 	requests int
 }
 
-// NewSMSInbox starts a receiver that checks signatures under secret; it stops
-// when the test ends.
+// NewSMSInbox starts a receiver that checks signatures under secret, which
+// may hold several secrets separated by spaces as GATEHOUSE_SMS_WEBHOOK_SECRET
+// does; it stops when the test ends.
 func NewSMSInbox(t testing.TB, secret string) *SMSInbox {
 	t.Helper()
-	in := &SMSInbox{t: t, secret: []byte(secret)}
+	in := &SMSInbox{t: t, seenIDs: map[string]bool{}}
+	fields := strings.Fields(secret)
+	if len(fields) == 0 {
+		fields = []string{""}
+	}
+	in.secret = []byte(fields[0])
+	for _, f := range fields {
+		key := []byte(f)
+		if enc, ok := strings.CutPrefix(f, "whsec_"); ok {
+			var err error
+			if key, err = base64.StdEncoding.DecodeString(enc); err != nil {
+				t.Fatalf("testinbox: secret %q: %v", f, err)
+			}
+		}
+		in.keys = append(in.keys, key)
+	}
 	in.srv = httptest.NewServer(http.HandlerFunc(in.serve))
 	t.Cleanup(in.srv.Close)
 	return in
@@ -130,6 +154,11 @@ func (in *SMSInbox) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "signature", http.StatusUnauthorized)
 		return
 	}
+	if err := in.verifyStandard(r.Header, body); err != nil {
+		in.t.Errorf("testinbox: SMS webhook Standard Webhooks signature: %v", err)
+		http.Error(w, "signature", http.StatusUnauthorized)
+		return
+	}
 	m, err := decodeSMS(body)
 	if err != nil {
 		in.t.Errorf("testinbox: SMS webhook body %s: %v", body, err)
@@ -145,6 +174,41 @@ func (in *SMSInbox) serve(w http.ResponseWriter, r *http.Request) {
 	in.taken = append(in.taken, false)
 	in.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// verifyStandard checks the Standard Webhooks headers as a receiver should:
+// the timestamp within five minutes, an id never seen before (a replay is
+// refused), and for every secret a "v1," signature of "{id}.{timestamp}.{body}".
+func (in *SMSInbox) verifyStandard(h http.Header, body []byte) error {
+	id, ts := h.Get("webhook-id"), h.Get("webhook-timestamp")
+	if id == "" || ts == "" {
+		return fmt.Errorf("webhook-id %q or webhook-timestamp %q missing", id, ts)
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return fmt.Errorf("webhook-timestamp %q is not Unix seconds", ts)
+	}
+	if d := time.Since(time.Unix(sec, 0)); d > 5*time.Minute || d < -5*time.Minute {
+		return fmt.Errorf("webhook-timestamp %s is too far from now", ts)
+	}
+	in.mu.Lock()
+	replay := in.seenIDs[id]
+	in.seenIDs[id] = true
+	in.mu.Unlock()
+	if replay {
+		return fmt.Errorf("webhook-id %s was already delivered", id)
+	}
+	got := strings.Fields(h.Get("webhook-signature"))
+	for i, key := range in.keys {
+		mac := hmac.New(sha256.New, key)
+		mac.Write([]byte(id + "." + ts + "."))
+		mac.Write(body)
+		want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+		if !slices.ContainsFunc(got, func(s string) bool { return hmac.Equal([]byte(s), []byte(want)) }) {
+			return fmt.Errorf("no valid v1 signature under secret %d in %q", i+1, got)
+		}
+	}
+	return nil
 }
 
 // decodeSMS insists on exactly the four fields of the contract, each a

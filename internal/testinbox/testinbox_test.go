@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/smtp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/adapters/sms"
 	"github.com/gatehouse/gatehouse/internal/testinbox"
 )
 
@@ -36,15 +39,28 @@ func (r *recorder) errors() []string {
 	return append([]string(nil), r.errs...)
 }
 
+var messageIDs atomic.Int64
+
+// signedPost posts body signed under secret as the webhook sender does,
+// with both the first version's header and the Standard Webhooks ones.
 func signedPost(url, secret, body string) (*http.Response, error) {
+	id := fmt.Sprintf("msg_%d", messageIDs.Add(1))
+	return signedPostAs(url, id, [][]byte{[]byte(secret)}, []byte(secret), body)
+}
+
+func signedPostAs(url, id string, keys [][]byte, legacy []byte, body string) (*http.Response, error) {
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	mac := hmac.New(sha256.New, []byte(secret))
+	mac := hmac.New(sha256.New, legacy)
 	mac.Write([]byte(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Gatehouse-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	ts := time.Now().Unix()
+	req.Header.Set("webhook-id", id)
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
+	req.Header.Set("webhook-signature", sms.SignStandard(keys, id, ts, []byte(body)))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
@@ -195,5 +211,34 @@ func TestMailInboxFailing(t *testing.T) {
 	}
 	if len(in.All()) != 0 {
 		t.Error("a failing inbox kept mail")
+	}
+}
+
+func TestSMSInboxStandardWebhooks(t *testing.T) {
+	const secrets = "old-secret whsec_bmV3LXNlY3JldA==" // the second is "new-secret"
+	keys := [][]byte{[]byte("old-secret"), []byte("new-secret")}
+	body := smsBody("+3", "123456", "login")
+
+	rec := &recorder{TB: t}
+	in := testinbox.NewSMSInbox(rec, secrets)
+	if resp, err := signedPostAs(in.URL(), "msg_a", keys, keys[0], body); err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("signed under both secrets: %v %v", resp, err)
+	}
+	if errs := rec.errors(); len(errs) != 0 {
+		t.Fatalf("a good request failed the test: %v", errs)
+	}
+	// The same message again is a replay.
+	if resp, _ := signedPostAs(in.URL(), "msg_a", keys, keys[0], body); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("replayed webhook-id answered %d", resp.StatusCode)
+	}
+	// A signature under one of the two secrets only is refused.
+	if resp, _ := signedPostAs(in.URL(), "msg_b", keys[:1], keys[0], body); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("one signature of two answered %d", resp.StatusCode)
+	}
+	if errs := rec.errors(); len(errs) != 2 {
+		t.Errorf("bad requests reported %d errors, want 2: %v", len(errs), errs)
+	}
+	if n := len(in.All()); n != 1 {
+		t.Errorf("kept %d messages, want 1", n)
 	}
 }
