@@ -1,26 +1,32 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"time"
 
 	"github.com/labstack/echo/v5"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
+	"github.com/gatehouse/gatehouse/adapters/accesslog"
 	"github.com/gatehouse/gatehouse/adapters/argon2"
 	"github.com/gatehouse/gatehouse/adapters/delivery"
+	"github.com/gatehouse/gatehouse/adapters/geoip"
+	"github.com/gatehouse/gatehouse/adapters/historyqueue"
 	"github.com/gatehouse/gatehouse/adapters/httpapi"
 	"github.com/gatehouse/gatehouse/adapters/jwt"
+	"github.com/gatehouse/gatehouse/adapters/lark"
 	"github.com/gatehouse/gatehouse/adapters/mail"
 	"github.com/gatehouse/gatehouse/adapters/sms"
 	"github.com/gatehouse/gatehouse/domain"
 	"github.com/gatehouse/gatehouse/domain/auth"
+	"github.com/gatehouse/gatehouse/domain/history"
 	"github.com/gatehouse/gatehouse/domain/lockout"
 	"github.com/gatehouse/gatehouse/domain/mfa"
 	"github.com/gatehouse/gatehouse/domain/onetime"
@@ -51,31 +57,16 @@ func provideSecrets(cfg config.Config, log *slog.Logger) (Secrets, error) {
 		_, _ = rand.Read(s.Service)
 		log.Warn("GATEHOUSE_SECRET is not set: using a random secret for this process only (debug mode); codes and CSRF cookies will not survive a restart or work across replicas")
 	}
-	pemBytes := []byte(cfg.JWTKey)
-	if cfg.JWTKey == "" && cfg.JWTKeyFile != "" {
-		b, err := os.ReadFile(cfg.JWTKeyFile)
-		if err != nil {
-			return Secrets{}, fmt.Errorf("read GATEHOUSE_JWT_KEY_FILE: %w", err)
-		}
-		pemBytes = b
+	key, err := loadSigningKey(cfg)
+	if err != nil {
+		return Secrets{}, err
 	}
-	if !bytes.Contains(pemBytes, []byte("\n")) {
-		// One-line environments (.env files, CI secrets) often carry the PEM
-		// with its newlines written as \n.
-		pemBytes = bytes.ReplaceAll(pemBytes, []byte(`\n`), []byte("\n"))
-	}
-	if len(pemBytes) == 0 {
-		_, key, err := ed25519.GenerateKey(rand.Reader)
+	if key == nil {
+		_, key, err = ed25519.GenerateKey(rand.Reader)
 		if err != nil {
 			return Secrets{}, err
 		}
-		s.SigningKey = key
 		log.Warn("no signing key (GATEHOUSE_JWT_KEY / GATEHOUSE_JWT_KEY_FILE): using a random Ed25519 key for this process only (debug mode); tokens will not survive a restart or work across replicas")
-		return s, nil
-	}
-	key, err := jwt.ParsePrivateKeyPEM(pemBytes)
-	if err != nil {
-		return Secrets{}, fmt.Errorf("signing key: %w", err)
 	}
 	s.SigningKey = key
 	return s, nil
@@ -84,24 +75,53 @@ func provideSecrets(cfg config.Config, log *slog.Logger) (Secrets, error) {
 func provideRandom() io.Reader { return rand.Reader }
 
 func provideLockoutPolicy(cfg config.Config) domain.LockoutPolicy {
-	return domain.LockoutPolicy{AccountLimit: cfg.LoginFailures, IPLimit: cfg.IPLoginFailures, Lock: cfg.LoginLockTTL}
+	return domain.LockoutPolicy{
+		AccountLimit: cfg.LoginFailures,
+		IPLimit:      cfg.IPLoginFailures,
+		Lock:         cfg.LoginLockTTL,
+		QueueTimeout: cfg.LoginQueueTimeout,
+		IPv6Prefix:   cfg.IPv6Prefix,
+	}
 }
 
 func providePasswordPolicy(cfg config.Config) domain.PasswordPolicy {
 	return domain.PasswordPolicy{MinLength: cfg.PasswordMinLength, MaxLength: cfg.PasswordMaxLength, Strength: cfg.PasswordStrength}
 }
 
-func provideGuard(counter ports.AttemptCounter, cfg config.Config) (*lockout.Guard, error) {
+func provideGuard(counter ports.AttemptCounter, cfg config.Config, obs ports.Observer) (*lockout.Guard, error) {
 	whitelist, err := config.ParsePrefixes(cfg.IPWhitelist)
 	if err != nil {
 		return nil, err
 	}
-	return lockout.NewGuard(counter, provideLockoutPolicy(cfg), whitelist), nil
+	return lockout.NewGuard(counter, provideLockoutPolicy(cfg), whitelist, obs), nil
 }
 
-func provideCodes(store ports.CodeStore, throttle ports.Throttle, random io.Reader, s Secrets, cfg config.Config) *onetime.Codes {
+func provideCodes(store ports.CodeStore, throttle ports.Throttle, random io.Reader, s Secrets, cfg config.Config, log *slog.Logger, obs ports.Observer) (*onetime.Codes, error) {
 	resend := domain.ResendPolicy{Interval: cfg.CodeResendInterval, HourlyLimit: cfg.CodeHourlyLimit}
-	return onetime.New(store, throttle, random, s.Service, resend)
+	whitelist, err := config.ParsePrefixes(cfg.IPWhitelist)
+	if err != nil {
+		return nil, err
+	}
+	regions, err := cfg.SMSRegions()
+	if err != nil {
+		return nil, err
+	}
+	caps := onetime.Caps{
+		MailPerIP:  cfg.MailIPHourlyLimit,
+		SMSPerIP:   cfg.SMSIPHourlyLimit,
+		IPv6Prefix: cfg.IPv6Prefix,
+		Whitelist:  whitelist,
+		SMS: onetime.SMSGuard{
+			Regions:       regions,
+			RangePerHour:  cfg.SMSRangeHourlyLimit,
+			RegionPerHour: cfg.SMSRegionHourlyLimit,
+			GlobalPerHour: cfg.SMSGlobalHourlyLimit,
+			RecordOnly:    cfg.SMSGuard == config.SMSGuardRecord,
+			Log:           log,
+		},
+		Observer: obs,
+	}
+	return onetime.New(store, throttle, random, s.Service, resend, caps), nil
 }
 
 func provideAuthPolicy(cfg config.Config) auth.Policy {
@@ -110,6 +130,7 @@ func provideAuthPolicy(cfg config.Config) auth.Policy {
 			TokenTTL:       cfg.TokenTTL,
 			IdleTimeout:    cfg.SessionIdleTTL,
 			AbsoluteExpiry: cfg.SessionAbsoluteTTL,
+			PerAccount:     cfg.SessionsPerAccount,
 		},
 		SMSCode:     domain.CodePolicy{TTL: cfg.SMSCodeTTL, MaxAttempts: cfg.CodeMaxAttempts},
 		MailCode:    domain.CodePolicy{TTL: cfg.MailCodeTTL, MaxAttempts: cfg.CodeMaxAttempts},
@@ -117,6 +138,8 @@ func provideAuthPolicy(cfg config.Config) auth.Policy {
 		Password:    providePasswordPolicy(cfg),
 		TOTP:        cfg.TOTP(),
 		PhoneRegion: cfg.PhoneRegion,
+
+		LarkStateTTL: cfg.LarkStateTTL,
 	}
 }
 
@@ -125,6 +148,9 @@ func provideProfilePolicy(cfg config.Config) profile.Policy {
 		Password:    providePasswordPolicy(cfg),
 		BindCode:    domain.CodePolicy{TTL: cfg.SMSCodeTTL, MaxAttempts: cfg.CodeMaxAttempts},
 		PhoneRegion: cfg.PhoneRegion,
+
+		EmailChangeHourlyLimit: cfg.EmailChangeHourlyLimit,
+		BindNumbersHourlyLimit: cfg.BindSMSHourlyLimit,
 	}
 }
 
@@ -132,25 +158,52 @@ func provideMFAPolicy(cfg config.Config) mfa.Policy {
 	return mfa.Policy{Issuer: cfg.TOTPIssuer, PendingTTL: cfg.TOTPPendingTTL, TOTP: cfg.TOTP()}
 }
 
-func provideHasher(cfg config.Config) (*argon2.Hasher, error) {
+func provideHasher(cfg config.Config, t Telemetry) (*argon2.Hasher, error) {
 	p := argon2.DefaultParams
 	p.Memory, p.Iterations, p.Parallelism = cfg.Argon2Memory, cfg.Argon2Iterations, cfg.Argon2Parallelism
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("argon2 parameters: %w", err)
 	}
-	return argon2.NewHasher(p, cfg.HashConcurrency), nil
+	h := argon2.NewHasher(p, cfg.HashConcurrency)
+	var observe func(time.Duration)
+	if t.Metrics != nil {
+		observe = t.Metrics.ObserveHash
+	}
+	h.Instrument(t.Tracer, observe)
+	return h, nil
 }
 
 func provideIssuer(cfg config.Config, s Secrets) (*jwt.Issuer, error) {
-	return jwt.NewIssuer(jwt.Config{Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}, s.SigningKey)
+	verify, err := loadVerifyKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return jwt.NewIssuer(jwt.Config{Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}, s.SigningKey, verify...)
 }
 
 // provideDelivery picks the SMS sender and mailer and wraps them so that
-// delivery runs after the answer: its time and its failures never show
-// whether an account exists.
-func provideDelivery(cfg config.Config, log *slog.Logger) (*delivery.Async, error) {
+// delivery runs after the answer, from a queue per channel: its time and
+// its failures never show whether an account exists, and a slow SMS
+// provider never holds up mail.
+func provideDelivery(cfg config.Config, log *slog.Logger, t Telemetry, obs ports.Observer) (*delivery.Async, error) {
 	var smsSender ports.SMSSender = sms.NewLogSender(log)
-	if cfg.SMSProvider == "webhook" {
+	switch cfg.SMSProvider {
+	case "tencent":
+		t, err := sms.NewTencentSender(sms.TencentConfig{
+			SecretID: cfg.TencentSecretID, SecretKey: cfg.TencentSecretKey,
+			AppID: cfg.TencentSMSAppID, SignName: cfg.TencentSMSSignName,
+			Templates: sms.TencentTemplates{
+				Login: cfg.TencentSMSTemplateLogin, LoginEN: cfg.TencentSMSTemplateLoginEN, LoginZH: cfg.TencentSMSTemplateLoginZH,
+				Bind: cfg.TencentSMSTemplateBind, BindEN: cfg.TencentSMSTemplateBindEN, BindZH: cfg.TencentSMSTemplateBindZH,
+			},
+			Region: cfg.TencentSMSRegion, Endpoint: cfg.TencentSMSEndpoint,
+			Timeout: cfg.DeliveryTimeout, CodeTTL: cfg.SMSCodeTTL, Log: log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		smsSender = t
+	case "webhook":
 		w, err := sms.NewWebhookSender(sms.WebhookConfig{
 			URL: cfg.SMSWebhookURL, Secret: cfg.SMSWebhookSecret, Timeout: cfg.DeliveryTimeout, CodeTTL: cfg.SMSCodeTTL,
 		}, nil)
@@ -182,7 +235,103 @@ func provideDelivery(cfg config.Config, log *slog.Logger) (*delivery.Async, erro
 		}
 		mailer = m
 	}
-	return delivery.NewAsync(smsSender, mailer, log, cfg.DeliveryTimeout), nil
+	dc := delivery.Config{Timeout: cfg.DeliveryTimeout, QueueSize: cfg.DeliveryQueueSize, Workers: cfg.DeliveryWorkers,
+		Observer: obs, Tracer: t.Tracer}
+	d := delivery.NewAsync(smsSender, mailer, log, dc)
+	if t.Metrics != nil {
+		t.Metrics.WatchDelivery(d)
+	}
+	return d, nil
+}
+
+// provideLark returns the Lark client, or nil when Lark is off (no app id
+// or secret). It also logs what the Lark configuration gets wrong without
+// being refused (the deprecated key; a half-configured Lark in debug mode).
+//
+// With tracing on, each call to Lark is a client span (method and URL;
+// neither the token request's body nor the Authorization header is
+// recorded).
+func provideLark(cfg config.Config, log *slog.Logger, t Telemetry) (ports.LarkIdentity, error) {
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
+	if !cfg.LarkEnabled() {
+		return nil, nil
+	}
+	var hc *http.Client
+	if t.Tracer != nil {
+		hc = &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport, otelhttp.WithTracerProvider(t.Tracer))}
+	}
+	authorize, token, userInfo := cfg.LarkEndpoints()
+	c, err := lark.New(lark.Config{
+		Platform: domain.LarkPlatform(cfg.LarkPlatform), AppID: cfg.LarkAppID, AppSecret: cfg.LarkAppSecret,
+		RedirectURL: cfg.LarkRedirectURL, AuthorizeURL: authorize, TokenURL: token, UserInfoURL: userInfo,
+		Timeout: cfg.LarkTimeout,
+	}, hc)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// provideHistory starts the background writer of failed login attempts.
+// App.Drain empties it at shutdown; the cleanup only covers assemblies
+// that never drain (it returns at once after a Drain).
+func provideHistory(users ports.UserStore, cfg config.Config, log *slog.Logger) (*historyqueue.Recorder, func()) {
+	r := historyqueue.New(users, historyqueue.Config{
+		Capacity: cfg.LoginHistoryQueue, Writers: cfg.LoginHistoryWriters, Timeout: cfg.StoreTimeout,
+	}, log)
+	return r, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := r.Close(ctx); err != nil {
+			log.Warn("login history still being written at exit", "err", err)
+		}
+	}
+}
+
+// provideGeo opens the geo database GATEHOUSE_GEOIP_DB names, once, for
+// the life of the process; without one every IP is unknown. A file that is
+// missing or not a MaxMind database stops the start, in every mode: a
+// typo must not silently turn locations off.
+func provideGeo(cfg config.Config, log *slog.Logger) (ports.GeoLocator, func(), error) {
+	if cfg.GeoIPDB == "" {
+		return geoip.None{}, func() {}, nil
+	}
+	db, err := geoip.Open(cfg.GeoIPDB)
+	if err != nil {
+		return nil, nil, fmt.Errorf("GATEHOUSE_GEOIP_DB (geoip_db): %w", err)
+	}
+	log.Info("geo database opened", "path", cfg.GeoIPDB, "type", db.Type())
+	return db, func() { _ = db.Close() }, nil
+}
+
+func provideHistoryPolicy(cfg config.Config) history.Policy {
+	return history.Policy{
+		Retention:     cfg.LoginHistoryRetention,
+		PruneInterval: cfg.LoginHistoryPruneInterval,
+		PruneBatch:    cfg.LoginHistoryPruneBatch,
+		PrunePause:    cfg.LoginHistoryPrunePause,
+	}
+}
+
+// provideHistoryService returns the login history service and starts its
+// background retention, which the cleanup stops.
+func provideHistoryService(d history.Deps, p history.Policy) (*history.Service, func(), error) {
+	s, err := history.New(d, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.RunRetention(ctx)
+	}()
+	return s, func() {
+		cancel()
+		<-done
+	}, nil
 }
 
 // instanceName is the name GET / reports: config, else HOSTNAME, else the
@@ -198,7 +347,7 @@ func instanceName(cfg config.Config) string {
 	return h
 }
 
-func provideHTTPConfig(cfg config.Config, s Secrets, issuer *jwt.Issuer, stores StoreKinds) (httpapi.Config, error) {
+func provideHTTPConfig(cfg config.Config, s Secrets, issuer *jwt.Issuer, stores StoreKinds, t Telemetry) (httpapi.Config, error) {
 	proxies, err := config.ParsePrefixes(cfg.TrustedProxies)
 	if err != nil {
 		return httpapi.Config{}, err
@@ -207,15 +356,25 @@ func provideHTTPConfig(cfg config.Config, s Secrets, issuer *jwt.Issuer, stores 
 		Release:        cfg.Mode == config.ModeRelease,
 		Name:           instanceName(cfg),
 		BodyLimit:      cfg.BodyLimit,
+		HeaderLimit:    cfg.HeaderLimit,
+		Version:        Version,
 		XSRFCookie:     cfg.XSRFCookie,
 		XSRFHeader:     cfg.XSRFHeader,
+		CookieDomain:   cfg.CookieDomain,
 		CORSOrigins:    cfg.CORSOrigins,
 		TrustedProxies: proxies,
 		DefaultLang:    cfg.DefaultLang,
 		Secret:         s.Service,
 		Upload:         httpapi.Upload{Type: cfg.UploadType, URL: cfg.UploadURL, Limit: cfg.UploadLimit},
-		Lark:           httpapi.Lark{URL: cfg.LarkOAuthURL, Redirect: cfg.LarkRedirectURL, AppID: cfg.LarkAppID},
-		JWKS:           issuer.JWKS(),
+		Lark: httpapi.Lark{
+			Enabled: cfg.LarkEnabled(), Platform: cfg.LarkPlatform, AppID: cfg.LarkAppID,
+			RedirectURL: cfg.LarkRedirectURL, FrontendURL: cfg.LarkFrontendURL, StateTTL: cfg.LarkStateTTL,
+		},
+		JWKS:   issuer.JWKS,
+		Tracer: t.Tracer,
+	}
+	if t.Metrics != nil {
+		hc.Metrics = t.Metrics
 	}
 	if !hc.Release {
 		values := cfg.Values()
@@ -236,7 +395,13 @@ type StoreKinds struct {
 	Sessions string `json:"sessions"`
 }
 
+// provideHTTP builds the HTTP adapter. The access log travels with the
+// logger (cmd/gatehouse makes both with accesslog.NewLogger); a logger made
+// otherwise, as tests make, gets request lines through the logger itself.
 func provideHTTP(hc httpapi.Config, s httpapi.Services, ready httpapi.Readiness, clock ports.Clock, log *slog.Logger) *echo.Echo {
+	if al := accesslog.From(log); al != nil {
+		hc.AccessLog = al // a nil *Writer in the interface would not be nil
+	}
 	return httpapi.New(hc, s, ready, clock, log)
 }
 

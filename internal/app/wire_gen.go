@@ -10,12 +10,14 @@ import (
 	"context"
 	"github.com/gatehouse/gatehouse/adapters/argon2"
 	"github.com/gatehouse/gatehouse/adapters/delivery"
+	"github.com/gatehouse/gatehouse/adapters/historyqueue"
 	"github.com/gatehouse/gatehouse/adapters/httpapi"
 	"github.com/gatehouse/gatehouse/adapters/jwt"
 	"github.com/gatehouse/gatehouse/adapters/memory"
 	"github.com/gatehouse/gatehouse/adapters/postgres"
 	"github.com/gatehouse/gatehouse/adapters/redis"
 	"github.com/gatehouse/gatehouse/domain/auth"
+	"github.com/gatehouse/gatehouse/domain/history"
 	"github.com/gatehouse/gatehouse/domain/mfa"
 	"github.com/gatehouse/gatehouse/domain/profile"
 	"github.com/gatehouse/gatehouse/internal/config"
@@ -28,7 +30,8 @@ import (
 
 // InMemory assembles the service with every store in memory: what `go run`
 // gives with no configuration, and what the integration tests drive with a
-// fake clock.
+// fake clock. Telemetry follows the configuration and the OTEL_*
+// environment.
 func InMemory(cfg config.Config, log *slog.Logger, clock ports.Clock) (*App, func(), error) {
 	secrets, err := provideSecrets(cfg, log)
 	if err != nil {
@@ -39,75 +42,153 @@ func InMemory(cfg config.Config, log *slog.Logger, clock ports.Clock) (*App, fun
 		return nil, nil, err
 	}
 	storeKinds := memoryKinds()
-	httpapiConfig, err := provideHTTPConfig(cfg, secrets, issuer, storeKinds)
+	telemetry, cleanup, err := provideTelemetry(cfg, log)
 	if err != nil {
+		return nil, nil, err
+	}
+	httpapiConfig, err := provideHTTPConfig(cfg, secrets, issuer, storeKinds, telemetry)
+	if err != nil {
+		cleanup()
 		return nil, nil, err
 	}
 	userStore := memory.NewUserStore(clock)
+	recorder, cleanup2 := provideHistory(userStore, cfg, log)
 	sessionStore := memory.NewSessionStore(clock)
 	totpStore := memory.NewTOTPStore(clock)
-	hasher, err := provideHasher(cfg)
+	recoveryCodeStore := memory.NewRecoveryCodeStore(userStore)
+	hasher, err := provideHasher(cfg, telemetry)
 	if err != nil {
+		cleanup2()
+		cleanup()
 		return nil, nil, err
 	}
-	async, err := provideDelivery(cfg, log)
+	observer := provideObserver(telemetry)
+	async, err := provideDelivery(cfg, log, telemetry, observer)
 	if err != nil {
+		cleanup2()
+		cleanup()
 		return nil, nil, err
 	}
 	codeStore := memory.NewCodeStore(clock)
 	throttle := memory.NewThrottle(clock)
 	reader := provideRandom()
-	codes := provideCodes(codeStore, throttle, reader, secrets, cfg)
-	attemptCounter := memory.NewAttemptCounter(clock)
-	guard, err := provideGuard(attemptCounter, cfg)
+	codes, err := provideCodes(codeStore, throttle, reader, secrets, cfg, log, observer)
 	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	attemptCounter := memory.NewAttemptCounter(clock)
+	guard, err := provideGuard(attemptCounter, cfg, observer)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	larkIdentity, err := provideLark(cfg, log, telemetry)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	larkStateStore := memory.NewLarkStateStore(clock)
+	geoLocator, cleanup3, err := provideGeo(cfg, log)
+	if err != nil {
+		cleanup2()
+		cleanup()
 		return nil, nil, err
 	}
 	deps := auth.Deps{
-		Users:    userStore,
-		Sessions: sessionStore,
-		TOTP:     totpStore,
-		Hasher:   hasher,
-		Tokens:   issuer,
-		SMS:      async,
-		Mail:     async,
-		Clock:    clock,
-		Codes:    codes,
-		Guard:    guard,
-		Log:      log,
+		Users:         userStore,
+		History:       recorder,
+		Sessions:      sessionStore,
+		TOTP:          totpStore,
+		RecoveryCodes: recoveryCodeStore,
+		Hasher:        hasher,
+		Tokens:        issuer,
+		SMS:           async,
+		Mail:          async,
+		Clock:         clock,
+		Codes:         codes,
+		Guard:         guard,
+		Log:           log,
+		Lark:          larkIdentity,
+		LarkStates:    larkStateStore,
+		Observer:      observer,
+		Geo:           geoLocator,
 	}
 	policy := provideAuthPolicy(cfg)
-	service := auth.New(deps, policy)
+	service, err := auth.New(deps, policy)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	profileDeps := profile.Deps{
-		Users:    userStore,
-		Sessions: sessionStore,
-		Hasher:   hasher,
-		SMS:      async,
-		Mail:     async,
-		Codes:    codes,
-		Guard:    guard,
-		Log:      log,
+		Users:         userStore,
+		Sessions:      sessionStore,
+		RecoveryCodes: recoveryCodeStore,
+		Hasher:        hasher,
+		SMS:           async,
+		Mail:          async,
+		Codes:         codes,
+		Guard:         guard,
+		Throttle:      throttle,
+		Log:           log,
 	}
 	profilePolicy := provideProfilePolicy(cfg)
-	profileService := profile.New(profileDeps, profilePolicy)
+	profileService, err := profile.New(profileDeps, profilePolicy)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	mfaDeps := mfa.Deps{
-		Users:  userStore,
-		TOTP:   totpStore,
-		Mail:   async,
-		Clock:  clock,
-		Random: reader,
+		Users:         userStore,
+		TOTP:          totpStore,
+		RecoveryCodes: recoveryCodeStore,
+		Mail:          async,
+		Clock:         clock,
+		Random:        reader,
 	}
 	mfaPolicy := provideMFAPolicy(cfg)
-	mfaService := mfa.New(mfaDeps, mfaPolicy)
+	mfaService, err := mfa.New(mfaDeps, mfaPolicy)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	historyDeps := history.Deps{
+		Store: userStore,
+		Geo:   geoLocator,
+		Clock: clock,
+		Log:   log,
+	}
+	historyPolicy := provideHistoryPolicy(cfg)
+	historyService, cleanup4, err := provideHistoryService(historyDeps, historyPolicy)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	services := httpapi.Services{
 		Auth:    service,
 		Profile: profileService,
 		MFA:     mfaService,
+		History: historyService,
 	}
 	httpapiReadiness := memoryReadiness(userStore)
 	echo := provideHTTP(httpapiConfig, services, httpapiReadiness, clock, log)
-	app := newApp(cfg, echo, profileService, async, log)
+	app := newApp(cfg, echo, profileService, historyService, codes, async, recorder, log, issuer, secrets, telemetry)
 	return app, func() {
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
 	}, nil
 }
 
@@ -122,11 +203,360 @@ func Persistent(ctx context.Context, cfg config.Config, log *slog.Logger, clock 
 		return nil, nil, err
 	}
 	storeKinds := persistentKinds()
-	httpapiConfig, err := provideHTTPConfig(cfg, secrets, issuer, storeKinds)
+	telemetry, cleanup, err := provideTelemetry(cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	postgresConfig := providePostgresConfig(cfg)
+	httpapiConfig, err := provideHTTPConfig(cfg, secrets, issuer, storeKinds, telemetry)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	postgresConfig := providePostgresConfig(cfg, telemetry)
+	db, cleanup2, err := openPostgres(ctx, postgresConfig)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	keyring, err := provideKeyring(cfg, secrets)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	userStore := postgres.NewUserStore(db, keyring)
+	recorder, cleanup3 := provideHistory(userStore, cfg, log)
+	redisConfig := provideRedisConfig(cfg, telemetry)
+	client, cleanup4, err := openRedis(redisConfig)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	sessionStore := redis.NewSessionStore(client)
+	totpStore := redis.NewTOTPStore(client)
+	recoveryCodeStore := postgres.NewRecoveryCodeStore(db)
+	hasher, err := provideHasher(cfg, telemetry)
+	if err != nil {
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	observer := provideObserver(telemetry)
+	async, err := provideDelivery(cfg, log, telemetry, observer)
+	if err != nil {
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	codeStore := redis.NewCodeStore(client)
+	throttle := redis.NewThrottle(client)
+	reader := provideRandom()
+	codes, err := provideCodes(codeStore, throttle, reader, secrets, cfg, log, observer)
+	if err != nil {
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	attemptCounter := redis.NewAttemptCounter(client)
+	guard, err := provideGuard(attemptCounter, cfg, observer)
+	if err != nil {
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	larkIdentity, err := provideLark(cfg, log, telemetry)
+	if err != nil {
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	larkStateStore := redis.NewLarkStateStore(client)
+	geoLocator, cleanup5, err := provideGeo(cfg, log)
+	if err != nil {
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	deps := auth.Deps{
+		Users:         userStore,
+		History:       recorder,
+		Sessions:      sessionStore,
+		TOTP:          totpStore,
+		RecoveryCodes: recoveryCodeStore,
+		Hasher:        hasher,
+		Tokens:        issuer,
+		SMS:           async,
+		Mail:          async,
+		Clock:         clock,
+		Codes:         codes,
+		Guard:         guard,
+		Log:           log,
+		Lark:          larkIdentity,
+		LarkStates:    larkStateStore,
+		Observer:      observer,
+		Geo:           geoLocator,
+	}
+	policy := provideAuthPolicy(cfg)
+	service, err := auth.New(deps, policy)
+	if err != nil {
+		cleanup5()
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	profileDeps := profile.Deps{
+		Users:         userStore,
+		Sessions:      sessionStore,
+		RecoveryCodes: recoveryCodeStore,
+		Hasher:        hasher,
+		SMS:           async,
+		Mail:          async,
+		Codes:         codes,
+		Guard:         guard,
+		Throttle:      throttle,
+		Log:           log,
+	}
+	profilePolicy := provideProfilePolicy(cfg)
+	profileService, err := profile.New(profileDeps, profilePolicy)
+	if err != nil {
+		cleanup5()
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	mfaDeps := mfa.Deps{
+		Users:         userStore,
+		TOTP:          totpStore,
+		RecoveryCodes: recoveryCodeStore,
+		Mail:          async,
+		Clock:         clock,
+		Random:        reader,
+	}
+	mfaPolicy := provideMFAPolicy(cfg)
+	mfaService, err := mfa.New(mfaDeps, mfaPolicy)
+	if err != nil {
+		cleanup5()
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	historyDeps := history.Deps{
+		Store: userStore,
+		Geo:   geoLocator,
+		Clock: clock,
+		Log:   log,
+	}
+	historyPolicy := provideHistoryPolicy(cfg)
+	historyService, cleanup6, err := provideHistoryService(historyDeps, historyPolicy)
+	if err != nil {
+		cleanup5()
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	services := httpapi.Services{
+		Auth:    service,
+		Profile: profileService,
+		MFA:     mfaService,
+		History: historyService,
+	}
+	httpapiReadiness := persistentReadiness(db, client)
+	echo := provideHTTP(httpapiConfig, services, httpapiReadiness, clock, log)
+	app := newApp(cfg, echo, profileService, historyService, codes, async, recorder, log, issuer, secrets, telemetry)
+	return app, func() {
+		cleanup6()
+		cleanup5()
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+	}, nil
+}
+
+// InMemoryWithTelemetry is InMemory with telemetry made by the caller (a
+// test's in-memory span exporter); the caller shuts it down.
+func InMemoryWithTelemetry(cfg config.Config, log *slog.Logger, clock ports.Clock, t Telemetry) (*App, func(), error) {
+	secrets, err := provideSecrets(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	issuer, err := provideIssuer(cfg, secrets)
+	if err != nil {
+		return nil, nil, err
+	}
+	storeKinds := memoryKinds()
+	httpapiConfig, err := provideHTTPConfig(cfg, secrets, issuer, storeKinds, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	userStore := memory.NewUserStore(clock)
+	recorder, cleanup := provideHistory(userStore, cfg, log)
+	sessionStore := memory.NewSessionStore(clock)
+	totpStore := memory.NewTOTPStore(clock)
+	recoveryCodeStore := memory.NewRecoveryCodeStore(userStore)
+	hasher, err := provideHasher(cfg, t)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	observer := provideObserver(t)
+	async, err := provideDelivery(cfg, log, t, observer)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	codeStore := memory.NewCodeStore(clock)
+	throttle := memory.NewThrottle(clock)
+	reader := provideRandom()
+	codes, err := provideCodes(codeStore, throttle, reader, secrets, cfg, log, observer)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	attemptCounter := memory.NewAttemptCounter(clock)
+	guard, err := provideGuard(attemptCounter, cfg, observer)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	larkIdentity, err := provideLark(cfg, log, t)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	larkStateStore := memory.NewLarkStateStore(clock)
+	geoLocator, cleanup2, err := provideGeo(cfg, log)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	deps := auth.Deps{
+		Users:         userStore,
+		History:       recorder,
+		Sessions:      sessionStore,
+		TOTP:          totpStore,
+		RecoveryCodes: recoveryCodeStore,
+		Hasher:        hasher,
+		Tokens:        issuer,
+		SMS:           async,
+		Mail:          async,
+		Clock:         clock,
+		Codes:         codes,
+		Guard:         guard,
+		Log:           log,
+		Lark:          larkIdentity,
+		LarkStates:    larkStateStore,
+		Observer:      observer,
+		Geo:           geoLocator,
+	}
+	policy := provideAuthPolicy(cfg)
+	service, err := auth.New(deps, policy)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	profileDeps := profile.Deps{
+		Users:         userStore,
+		Sessions:      sessionStore,
+		RecoveryCodes: recoveryCodeStore,
+		Hasher:        hasher,
+		SMS:           async,
+		Mail:          async,
+		Codes:         codes,
+		Guard:         guard,
+		Throttle:      throttle,
+		Log:           log,
+	}
+	profilePolicy := provideProfilePolicy(cfg)
+	profileService, err := profile.New(profileDeps, profilePolicy)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	mfaDeps := mfa.Deps{
+		Users:         userStore,
+		TOTP:          totpStore,
+		RecoveryCodes: recoveryCodeStore,
+		Mail:          async,
+		Clock:         clock,
+		Random:        reader,
+	}
+	mfaPolicy := provideMFAPolicy(cfg)
+	mfaService, err := mfa.New(mfaDeps, mfaPolicy)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	historyDeps := history.Deps{
+		Store: userStore,
+		Geo:   geoLocator,
+		Clock: clock,
+		Log:   log,
+	}
+	historyPolicy := provideHistoryPolicy(cfg)
+	historyService, cleanup3, err := provideHistoryService(historyDeps, historyPolicy)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	services := httpapi.Services{
+		Auth:    service,
+		Profile: profileService,
+		MFA:     mfaService,
+		History: historyService,
+	}
+	httpapiReadiness := memoryReadiness(userStore)
+	echo := provideHTTP(httpapiConfig, services, httpapiReadiness, clock, log)
+	app := newApp(cfg, echo, profileService, historyService, codes, async, recorder, log, issuer, secrets, t)
+	return app, func() {
+		cleanup3()
+		cleanup2()
+		cleanup()
+	}, nil
+}
+
+// PersistentWithTelemetry is Persistent with telemetry made by the caller.
+func PersistentWithTelemetry(ctx context.Context, cfg config.Config, log *slog.Logger, clock ports.Clock, t Telemetry) (*App, func(), error) {
+	secrets, err := provideSecrets(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	issuer, err := provideIssuer(cfg, secrets)
+	if err != nil {
+		return nil, nil, err
+	}
+	storeKinds := persistentKinds()
+	httpapiConfig, err := provideHTTPConfig(cfg, secrets, issuer, storeKinds, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	postgresConfig := providePostgresConfig(cfg, t)
 	db, cleanup, err := openPostgres(ctx, postgresConfig)
 	if err != nil {
 		return nil, nil, err
@@ -137,22 +567,28 @@ func Persistent(ctx context.Context, cfg config.Config, log *slog.Logger, clock 
 		return nil, nil, err
 	}
 	userStore := postgres.NewUserStore(db, keyring)
-	redisConfig := provideRedisConfig(cfg)
-	client, cleanup2, err := openRedis(redisConfig)
-	if err != nil {
-		cleanup()
-		return nil, nil, err
-	}
-	sessionStore := redis.NewSessionStore(client)
-	totpStore := redis.NewTOTPStore(client)
-	hasher, err := provideHasher(cfg)
+	recorder, cleanup2 := provideHistory(userStore, cfg, log)
+	redisConfig := provideRedisConfig(cfg, t)
+	client, cleanup3, err := openRedis(redisConfig)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	async, err := provideDelivery(cfg, log)
+	sessionStore := redis.NewSessionStore(client)
+	totpStore := redis.NewTOTPStore(client)
+	recoveryCodeStore := postgres.NewRecoveryCodeStore(db)
+	hasher, err := provideHasher(cfg, t)
 	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	observer := provideObserver(t)
+	async, err := provideDelivery(cfg, log, t, observer)
+	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
@@ -160,59 +596,130 @@ func Persistent(ctx context.Context, cfg config.Config, log *slog.Logger, clock 
 	codeStore := redis.NewCodeStore(client)
 	throttle := redis.NewThrottle(client)
 	reader := provideRandom()
-	codes := provideCodes(codeStore, throttle, reader, secrets, cfg)
-	attemptCounter := redis.NewAttemptCounter(client)
-	guard, err := provideGuard(attemptCounter, cfg)
+	codes, err := provideCodes(codeStore, throttle, reader, secrets, cfg, log, observer)
 	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	attemptCounter := redis.NewAttemptCounter(client)
+	guard, err := provideGuard(attemptCounter, cfg, observer)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	larkIdentity, err := provideLark(cfg, log, t)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	larkStateStore := redis.NewLarkStateStore(client)
+	geoLocator, cleanup4, err := provideGeo(cfg, log)
+	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	deps := auth.Deps{
-		Users:    userStore,
-		Sessions: sessionStore,
-		TOTP:     totpStore,
-		Hasher:   hasher,
-		Tokens:   issuer,
-		SMS:      async,
-		Mail:     async,
-		Clock:    clock,
-		Codes:    codes,
-		Guard:    guard,
-		Log:      log,
+		Users:         userStore,
+		History:       recorder,
+		Sessions:      sessionStore,
+		TOTP:          totpStore,
+		RecoveryCodes: recoveryCodeStore,
+		Hasher:        hasher,
+		Tokens:        issuer,
+		SMS:           async,
+		Mail:          async,
+		Clock:         clock,
+		Codes:         codes,
+		Guard:         guard,
+		Log:           log,
+		Lark:          larkIdentity,
+		LarkStates:    larkStateStore,
+		Observer:      observer,
+		Geo:           geoLocator,
 	}
 	policy := provideAuthPolicy(cfg)
-	service := auth.New(deps, policy)
+	service, err := auth.New(deps, policy)
+	if err != nil {
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	profileDeps := profile.Deps{
-		Users:    userStore,
-		Sessions: sessionStore,
-		Hasher:   hasher,
-		SMS:      async,
-		Mail:     async,
-		Codes:    codes,
-		Guard:    guard,
-		Log:      log,
+		Users:         userStore,
+		Sessions:      sessionStore,
+		RecoveryCodes: recoveryCodeStore,
+		Hasher:        hasher,
+		SMS:           async,
+		Mail:          async,
+		Codes:         codes,
+		Guard:         guard,
+		Throttle:      throttle,
+		Log:           log,
 	}
 	profilePolicy := provideProfilePolicy(cfg)
-	profileService := profile.New(profileDeps, profilePolicy)
+	profileService, err := profile.New(profileDeps, profilePolicy)
+	if err != nil {
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	mfaDeps := mfa.Deps{
-		Users:  userStore,
-		TOTP:   totpStore,
-		Mail:   async,
-		Clock:  clock,
-		Random: reader,
+		Users:         userStore,
+		TOTP:          totpStore,
+		RecoveryCodes: recoveryCodeStore,
+		Mail:          async,
+		Clock:         clock,
+		Random:        reader,
 	}
 	mfaPolicy := provideMFAPolicy(cfg)
-	mfaService := mfa.New(mfaDeps, mfaPolicy)
+	mfaService, err := mfa.New(mfaDeps, mfaPolicy)
+	if err != nil {
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	historyDeps := history.Deps{
+		Store: userStore,
+		Geo:   geoLocator,
+		Clock: clock,
+		Log:   log,
+	}
+	historyPolicy := provideHistoryPolicy(cfg)
+	historyService, cleanup5, err := provideHistoryService(historyDeps, historyPolicy)
+	if err != nil {
+		cleanup4()
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	services := httpapi.Services{
 		Auth:    service,
 		Profile: profileService,
 		MFA:     mfaService,
+		History: historyService,
 	}
 	httpapiReadiness := persistentReadiness(db, client)
 	echo := provideHTTP(httpapiConfig, services, httpapiReadiness, clock, log)
-	app := newApp(cfg, echo, profileService, async, log)
+	app := newApp(cfg, echo, profileService, historyService, codes, async, recorder, log, issuer, secrets, t)
 	return app, func() {
+		cleanup5()
+		cleanup4()
+		cleanup3()
 		cleanup2()
 		cleanup()
 	}, nil
@@ -222,6 +729,7 @@ func Persistent(ctx context.Context, cfg config.Config, log *slog.Logger, clock 
 
 // coreSet is everything that does not depend on where data is stored.
 var coreSet = wire.NewSet(
+	provideObserver,
 	provideSecrets,
 	provideRandom,
 	provideGuard,
@@ -229,19 +737,20 @@ var coreSet = wire.NewSet(
 	provideAuthPolicy,
 	provideProfilePolicy,
 	provideMFAPolicy,
-	provideHasher, wire.Bind(new(ports.PasswordHasher), new(*argon2.Hasher)), provideIssuer, wire.Bind(new(ports.TokenIssuer), new(*jwt.Issuer)), provideDelivery, wire.Bind(new(ports.SMSSender), new(*delivery.Async)), wire.Bind(new(ports.Mailer), new(*delivery.Async)), wire.Struct(new(auth.Deps), "*"), auth.New, wire.Struct(new(profile.Deps), "*"), profile.New, wire.Struct(new(mfa.Deps), "*"), mfa.New, wire.Struct(new(httpapi.Services), "*"), provideHTTPConfig,
+	provideHasher, wire.Bind(new(ports.PasswordHasher), new(*argon2.Hasher)), provideIssuer, wire.Bind(new(ports.TokenIssuer), new(*jwt.Issuer)), provideDelivery, wire.Bind(new(ports.SMSSender), new(*delivery.Async)), wire.Bind(new(ports.Mailer), new(*delivery.Async)), provideHistory, wire.Bind(new(ports.LoginRecorder), new(*historyqueue.Recorder)), provideLark, wire.Struct(new(auth.Deps), "*"), auth.New, wire.Struct(new(profile.Deps), "*"), profile.New, wire.Struct(new(mfa.Deps), "*"), mfa.New, provideGeo,
+	provideHistoryPolicy, wire.Struct(new(history.Deps), "*"), provideHistoryService, wire.Struct(new(httpapi.Services), "*"), provideHTTPConfig,
 	provideHTTP,
 	newApp,
 )
 
-var memorySet = wire.NewSet(memory.NewUserStore, wire.Bind(new(ports.UserStore), new(*memory.UserStore)), memory.NewSessionStore, wire.Bind(new(ports.SessionStore), new(*memory.SessionStore)), memory.NewCodeStore, wire.Bind(new(ports.CodeStore), new(*memory.CodeStore)), memory.NewThrottle, wire.Bind(new(ports.Throttle), new(*memory.Throttle)), memory.NewAttemptCounter, wire.Bind(new(ports.AttemptCounter), new(*memory.AttemptCounter)), memory.NewTOTPStore, wire.Bind(new(ports.TOTPStore), new(*memory.TOTPStore)), memoryKinds,
+var memorySet = wire.NewSet(memory.NewUserStore, wire.Bind(new(ports.UserStore), new(*memory.UserStore)), wire.Bind(new(ports.LoginHistory), new(*memory.UserStore)), memory.NewSessionStore, wire.Bind(new(ports.SessionStore), new(*memory.SessionStore)), memory.NewCodeStore, wire.Bind(new(ports.CodeStore), new(*memory.CodeStore)), memory.NewThrottle, wire.Bind(new(ports.Throttle), new(*memory.Throttle)), memory.NewAttemptCounter, wire.Bind(new(ports.AttemptCounter), new(*memory.AttemptCounter)), memory.NewTOTPStore, wire.Bind(new(ports.TOTPStore), new(*memory.TOTPStore)), memory.NewRecoveryCodeStore, wire.Bind(new(ports.RecoveryCodeStore), new(*memory.RecoveryCodeStore)), memory.NewLarkStateStore, wire.Bind(new(ports.LarkStateStore), new(*memory.LarkStateStore)), memoryKinds,
 	memoryReadiness,
 )
 
 var persistentSet = wire.NewSet(
 	providePostgresConfig,
 	openPostgres,
-	provideKeyring, postgres.NewUserStore, wire.Bind(new(ports.UserStore), new(*postgres.UserStore)), provideRedisConfig,
-	openRedis, redis.NewSessionStore, wire.Bind(new(ports.SessionStore), new(*redis.SessionStore)), redis.NewCodeStore, wire.Bind(new(ports.CodeStore), new(*redis.CodeStore)), redis.NewThrottle, wire.Bind(new(ports.Throttle), new(*redis.Throttle)), redis.NewAttemptCounter, wire.Bind(new(ports.AttemptCounter), new(*redis.AttemptCounter)), redis.NewTOTPStore, wire.Bind(new(ports.TOTPStore), new(*redis.TOTPStore)), persistentKinds,
+	provideKeyring, postgres.NewUserStore, wire.Bind(new(ports.UserStore), new(*postgres.UserStore)), postgres.NewRecoveryCodeStore, wire.Bind(new(ports.RecoveryCodeStore), new(*postgres.RecoveryCodeStore)), wire.Bind(new(ports.LoginHistory), new(*postgres.UserStore)), provideRedisConfig,
+	openRedis, redis.NewSessionStore, wire.Bind(new(ports.SessionStore), new(*redis.SessionStore)), redis.NewCodeStore, wire.Bind(new(ports.CodeStore), new(*redis.CodeStore)), redis.NewThrottle, wire.Bind(new(ports.Throttle), new(*redis.Throttle)), redis.NewAttemptCounter, wire.Bind(new(ports.AttemptCounter), new(*redis.AttemptCounter)), redis.NewTOTPStore, wire.Bind(new(ports.TOTPStore), new(*redis.TOTPStore)), redis.NewLarkStateStore, wire.Bind(new(ports.LarkStateStore), new(*redis.LarkStateStore)), persistentKinds,
 	persistentReadiness,
 )

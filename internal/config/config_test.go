@@ -78,9 +78,19 @@ func TestInvalidValuesAreRefused(t *testing.T) {
 		"GATEHOUSE_TOKEN_TTL=0s",
 		"GATEHOUSE_PASSWORD_STRENGTH=4",
 		"GATEHOUSE_SMS_PROVIDER=webhook",
+		"GATEHOUSE_SESSIONS_PER_ACCOUNT=0",
+		"GATEHOUSE_SESSIONS_PER_ACCOUNT=1001",
+		"GATEHOUSE_SESSION_CACHE_TTL=101ms", // API.md: revocation within 100 ms
+		"GATEHOUSE_SESSION_CACHE_TTL=-1ms",
+		"GATEHOUSE_SESSION_RENEW_INTERVAL=61s", // API.md: last_seen_time late by 60 s at most
 	} {
 		if _, err := Load("", []string{env}); err == nil {
 			t.Errorf("%s accepted", env)
+		}
+	}
+	for _, env := range []string{"GATEHOUSE_SESSION_CACHE_TTL=0", "GATEHOUSE_SESSION_CACHE_TTL=100ms", "GATEHOUSE_SESSION_RENEW_INTERVAL=0", "GATEHOUSE_SESSION_RENEW_INTERVAL=1m"} {
+		if _, err := Load("", []string{env}); err != nil {
+			t.Errorf("%s refused: %v", env, err)
 		}
 	}
 	if _, err := Load("", []string{"GATEHOUSE_TOKEN_TTL=soon"}); err == nil {

@@ -17,8 +17,9 @@ type Proxy struct {
 	target string
 
 	mu    sync.Mutex
-	down  bool // cut: close every connection, accept new ones only to close them
-	hang  bool // blackhole: keep connections open, forward nothing
+	down  bool          // cut: close every connection, accept new ones only to close them
+	hang  bool          // blackhole: keep connections open, forward nothing
+	slow  time.Duration // delay of every read from the store before it is forwarded
 	conns map[net.Conn]struct{}
 	hung  []net.Conn // accepted while blackholed: they never reached the store
 }
@@ -54,7 +55,7 @@ func (p *Proxy) serve() {
 		}
 		p.mu.Unlock()
 		if hang {
-			go p.pipe(io.Discard, in)
+			go p.pipe(io.Discard, in, false)
 			continue
 		}
 		if down {
@@ -76,21 +77,25 @@ func (p *Proxy) serve() {
 		p.conns[in] = struct{}{}
 		p.conns[out] = struct{}{}
 		p.mu.Unlock()
-		go p.pipe(in, out)
-		go p.pipe(out, in)
+		go p.pipe(in, out, true)
+		go p.pipe(out, in, false)
 	}
 }
 
 // pipe copies src to dst, swallowing what it reads while the proxy is
-// blackholed, and closes both when either side ends.
-func (p *Proxy) pipe(dst io.Writer, src net.Conn) {
+// blackholed and holding back what the store sends while it is slow, and
+// closes both when either side ends.
+func (p *Proxy) pipe(dst io.Writer, src net.Conn, fromStore bool) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
 			p.mu.Lock()
-			hang := p.hang
+			hang, slow := p.hang, p.slow
 			p.mu.Unlock()
+			if fromStore && slow > 0 {
+				time.Sleep(slow)
+			}
 			if !hang {
 				if _, werr := dst.Write(buf[:n]); werr != nil {
 					break
@@ -129,6 +134,15 @@ func (p *Proxy) Cut() {
 func (p *Proxy) Blackhole() {
 	p.mu.Lock()
 	p.hang = true
+	p.mu.Unlock()
+}
+
+// Slow holds back every answer of the store by d before forwarding it, as
+// a slow or lossy network would (a TCP retransmission takes 200 ms); zero
+// ends it.
+func (p *Proxy) Slow(d time.Duration) {
+	p.mu.Lock()
+	p.slow = d
 	p.mu.Unlock()
 }
 

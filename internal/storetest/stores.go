@@ -93,14 +93,22 @@ func Schema(tb testing.TB) (dbURL, name string) {
 // it when tb ends.
 func RedisPrefix(tb testing.TB) string {
 	tb.Helper()
-	opt, err := rueidis.ParseURL(RedisURL(tb))
+	return RedisPrefixAt(tb, RedisURL(tb))
+}
+
+// RedisPrefixAt is RedisPrefix on the Redis (or cluster) at redisURL. The
+// prefix comes before the stores' hash tags, so it moves no key to another
+// slot.
+func RedisPrefixAt(tb testing.TB, redisURL string) string {
+	tb.Helper()
+	opt, err := rueidis.ParseURL(redisURL)
 	if err != nil {
-		tb.Fatalf("%s is not a Redis URL: %v", RedisEnv, err)
+		tb.Fatalf("not a Redis URL: %v", err)
 	}
 	opt.DisableCache = true
 	c, err := rueidis.NewClient(opt)
 	if err != nil {
-		tb.Fatalf("connect to the Redis at %s (or set it to skip): %v", RedisEnv, err)
+		tb.Fatalf("connect to the test Redis (or set %s to skip): %v", RedisEnv, err)
 	}
 	prefix := "gatehouse-test:" + rand.Text() + ":"
 	tb.Cleanup(func() {
@@ -112,14 +120,28 @@ func RedisPrefix(tb testing.TB) string {
 	return prefix
 }
 
-// deleteKeys unlinks every key that starts with prefix. Each key gets a
+// deleteKeys unlinks every key that starts with prefix. A SCAN sees the
+// keys of one node, so on a cluster it scans every node; each key gets a
 // command of its own, as a cluster requires of keys in different slots.
 func deleteKeys(c rueidis.Client, prefix string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
+	if c.Mode() != rueidis.ClientModeCluster {
+		return deleteKeysOn(ctx, c, c, prefix)
+	}
+	for _, node := range c.Nodes() {
+		if err := deleteKeysOn(ctx, node, c, prefix); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteKeysOn scans node and deletes what it finds through c.
+func deleteKeysOn(ctx context.Context, node, c rueidis.Client, prefix string) error {
 	var cursor uint64
 	for {
-		entry, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
+		entry, err := node.Do(ctx, node.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
 		if err != nil {
 			return err
 		}
