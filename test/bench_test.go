@@ -28,11 +28,17 @@ type benchEnv struct {
 
 // newBenchEnv assembles the service in mode m; it uses testing.TB only, so it
 // works for benchmarks, and cleans up with tb.Cleanup.
-func newBenchEnv(tb testing.TB, m mode) *benchEnv {
+func newBenchEnv(tb testing.TB, m mode) *benchEnv { return newBenchEnvWith(tb, m, nil) }
+
+// newBenchEnvWith is newBenchEnv with tweak applied to the configuration.
+func newBenchEnvWith(tb testing.TB, m mode, tweak func(*config.Config)) *benchEnv {
 	tb.Helper()
 	cfg := config.Default()
 	cfg.Secret = testSecret
 	cfg.Name = "gatehouse-bench"
+	if tweak != nil {
+		tweak(&cfg)
+	}
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var (

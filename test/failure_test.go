@@ -146,7 +146,12 @@ func TestRedisOutage(t *testing.T) {
 	p.Restore()
 	eventually(t, 10*time.Second, "/verify after Redis is back", func() bool { return c.get("/verify").status == http.StatusNoContent })
 	eventually(t, 5*time.Second, "/readyz after Redis is back", func() bool { return c.get("/readyz").status == http.StatusOK })
-	other.login(alice, alicePass)
+	// The login path uses more Redis connections than /verify and /readyz
+	// (scripts of the lockout, the session index); on a loaded machine the
+	// last of them may take a moment longer to be redialled.
+	eventually(t, 5*time.Second, "a login after Redis is back", func() bool {
+		return other.post("/login", map[string]string{"email": alice, "password": alicePass}).status == http.StatusNoContent
+	})
 }
 
 func TestPostgresOutage(t *testing.T) {
@@ -262,9 +267,11 @@ func TestTwoProcessesAsOneService(t *testing.T) {
 	r.json(t, &rc)
 	expect(t, onB.post("/refresh_token", map[string]string{"code": rc.Code}), http.StatusNoContent, "")
 
-	// Logout on A ends the session everywhere.
+	// Logout on A ends the session everywhere: on B within API.md's 100 ms
+	// (B may hold it in its session cache until Redis's push arrives).
 	expect(t, c.post("/logout", nil), http.StatusNoContent, "")
-	expect(t, onB.get("/verify"), http.StatusUnauthorized, "")
-	expect(t, b.bearer(fresh.Value).get("/verify"), http.StatusUnauthorized, "")
+	loggedOut := time.Now()
+	refusedWithin(t, b, tok, loggedOut)
+	refusedWithin(t, b, fresh.Value, loggedOut)
 	expect(t, onB.get("/user"), http.StatusUnauthorized, "")
 }

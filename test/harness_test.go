@@ -1,7 +1,8 @@
 // Package test is the black-box suite: it assembles the whole service, serves
 // it over real HTTP, and talks to it only as a client would, reading SMS
 // through a local webhook receiver and mail through a local SMTP server. Each
-// scenario runs against the in-memory stores and against PostgreSQL + Redis.
+// scenario runs against the in-memory stores, against PostgreSQL + Redis,
+// and against PostgreSQL + a 3-master Redis Cluster.
 package test
 
 import (
@@ -17,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,17 +42,27 @@ type mode string
 const (
 	memoryMode     mode = "memory"
 	persistentMode mode = "postgres+redis"
+	clusterMode    mode = "postgres+cluster"
 )
 
-// eachMode runs fn once per store mode. The persistent mode skips only when
-// a test URL is explicitly "skip" (see storetest).
+// TestMain gives the suite a Redis Cluster: the one
+// GATEHOUSE_TEST_REDIS_CLUSTER_URL names (CI starts it), or one it starts
+// itself with test/redis-cluster.sh.
+func TestMain(m *testing.M) { os.Exit(storetest.RunWithRedisCluster(m)) }
+
+// eachMode runs fn once per store mode. The real stores' modes skip only
+// when a test URL is explicitly "skip" (see storetest).
 func eachMode(t *testing.T, fn func(t *testing.T, m mode)) {
 	t.Helper()
-	for _, m := range []mode{memoryMode, persistentMode} {
+	for _, m := range []mode{memoryMode, persistentMode, clusterMode} {
 		t.Run(string(m), func(t *testing.T) {
-			if m == persistentMode {
+			switch m {
+			case persistentMode:
 				storetest.DatabaseURL(t)
 				storetest.RedisURL(t)
+			case clusterMode:
+				storetest.DatabaseURL(t)
+				storetest.RedisClusterURL(t)
 			}
 			fn(t, m)
 		})
@@ -67,6 +79,9 @@ type env struct {
 	clock *clock.Fake // nil in persistent mode, where time is real
 	sms   *testinbox.SMSInbox
 	mail  *testinbox.MailInbox
+	// logs, when set before start, receives every log line of the service
+	// at debug level, for tests that check what is logged.
+	logs io.Writer
 }
 
 // testConfig is the configuration every test starts from: webhook SMS and
@@ -92,9 +107,7 @@ func newEnv(t *testing.T, m mode, tweak func(*config.Config)) *env {
 	t.Helper()
 	e := &env{t: t, mode: m, sms: testinbox.NewSMSInbox(t, webhookSecret), mail: testinbox.NewMailInbox(t)}
 	e.cfg = testConfig(e.sms, e.mail)
-	if m == persistentMode {
-		useRealStores(t, &e.cfg)
-	}
+	useStoresOf(t, m, &e.cfg)
 	if tweak != nil {
 		tweak(&e.cfg)
 	}
@@ -112,6 +125,9 @@ func (e *env) start() {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	if e.logs != nil {
+		log = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	var (
 		a       *app.App
@@ -147,10 +163,27 @@ func (e *env) start() {
 // and a fresh Redis key prefix, both removed when tb ends.
 func useRealStores(tb testing.TB, cfg *config.Config) {
 	tb.Helper()
+	useRealStoresAt(tb, cfg, storetest.RedisURL(tb))
+}
+
+// useRealStoresAt is useRealStores on the Redis (or cluster) at redisURL.
+func useRealStoresAt(tb testing.TB, cfg *config.Config, redisURL string) {
+	tb.Helper()
 	cfg.DatabaseURL, _ = storetest.Schema(tb)
-	cfg.RedisURL = storetest.RedisURL(tb)
-	cfg.RedisKeyPrefix = storetest.RedisPrefix(tb)
+	cfg.RedisURL = redisURL
+	cfg.RedisKeyPrefix = storetest.RedisPrefixAt(tb, redisURL)
 	cfg.MigrateOnStart = true
+}
+
+// useStoresOf points cfg at the stores of mode m: nothing to do in memory.
+func useStoresOf(tb testing.TB, m mode, cfg *config.Config) {
+	tb.Helper()
+	switch m {
+	case persistentMode:
+		useRealStores(tb, cfg)
+	case clusterMode:
+		useRealStoresAt(tb, cfg, storetest.RedisClusterURL(tb))
+	}
 }
 
 // advance moves time forward: the fake clock in memory mode. Tests that need
@@ -198,7 +231,9 @@ func (e *env) browser() *client {
 func (e *env) bare() *client {
 	jar, _ := cookiejar.New(nil)
 	return &client{e: e, jar: jar, header: http.Header{}, http: &http.Client{
-		Jar:           jar,
+		Jar: jar,
+		// Every exchange is checked against the OpenAPI document.
+		Transport:     newSpecTransport(e.t),
 		Timeout:       30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
@@ -340,4 +375,22 @@ func contains(s string, parts ...string) bool {
 		}
 	}
 	return true
+}
+
+// syncBuffer collects the service's log lines from many goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -41,7 +41,7 @@ func TestTOTPBindAndLogin(t *testing.T) {
 		}
 		// Not consecutive: refused.
 		expect(t, c.post("/user/totp", map[string]any{"totp": offer.TOTP, "tss": []string{code(step), code(step - 5)}}), http.StatusBadRequest, "TOTP_INVALID")
-		expect(t, c.post("/user/totp", map[string]any{"totp": offer.TOTP, "tss": []string{"12345"}}), http.StatusBadRequest, "VALIDATION_FAILED")
+		expect(t, c.post("/user/totp", map[string]any{"totp": offer.TOTP, "tss": []string{"12345"}}, malformed...), http.StatusBadRequest, "VALIDATION_FAILED")
 		expect(t, c.post("/user/totp", map[string]any{"totp": offer.TOTP, "tss": []string{code(step - 1), code(step)}}), http.StatusNoContent, "")
 
 		var u struct {
@@ -63,7 +63,7 @@ func TestTOTPBindAndLogin(t *testing.T) {
 		}
 		expect(t, c.send(http.MethodDelete, "/user/totp", nil), http.StatusNoContent, "")
 		expect(t, c.send(http.MethodDelete, "/user/totp", nil), http.StatusNoContent, "")
-		expect(t, c.send(http.MethodDelete, "/user/email", nil), http.StatusBadRequest, "VALIDATION_FAILED")
+		expect(t, c.send(http.MethodDelete, "/user/email", nil, malformed...), http.StatusBadRequest, "VALIDATION_FAILED")
 	})
 }
 
@@ -181,11 +181,11 @@ func TestGetAndPatchUser(t *testing.T) {
 
 		expect(t, c.send(http.MethodPatch, "/user", map[string]string{"key": "Name", "name": "Alice A."}), http.StatusNoContent, "")
 		expect(t, c.send(http.MethodPatch, "/user", map[string]string{"key": "Name"}), http.StatusBadRequest, "VALIDATION_FAILED")
-		expect(t, c.send(http.MethodPatch, "/user", map[string]string{"key": "Name", "name": strings.Repeat("n", 65)}), http.StatusBadRequest, "VALIDATION_FAILED")
+		expect(t, c.send(http.MethodPatch, "/user", map[string]string{"key": "Name", "name": strings.Repeat("n", 65)}, malformed...), http.StatusBadRequest, "VALIDATION_FAILED")
 		expect(t, c.send(http.MethodPatch, "/user", map[string]string{"key": "Avatar", "avatar": "javascript:alert(1)"}), http.StatusBadRequest, "VALIDATION_FAILED")
 		expect(t, c.send(http.MethodPatch, "/user", map[string]string{"key": "Avatar", "avatar": "https://cdn.example.com/a.png"}), http.StatusNoContent, "")
 		expect(t, c.send(http.MethodPatch, "/user", map[string]string{"key": "Email", "email": "BOB@example.com"}), http.StatusConflict, "EMAIL_TAKEN")
-		expect(t, c.send(http.MethodPatch, "/user", map[string]string{"key": "Phone"}), http.StatusBadRequest, "VALIDATION_FAILED")
+		expect(t, c.send(http.MethodPatch, "/user", map[string]string{"key": "Phone"}, malformed...), http.StatusBadRequest, "VALIDATION_FAILED")
 		expect(t, c.send(http.MethodPatch, "/user", map[string]string{"key": "Email", "email": "alice2@example.com"}), http.StatusNoContent, "")
 		notice := e.mail.WaitFor(t, alice, waitDelivery)
 		if !strings.Contains(notice.Text, "alice2@example.com") {
@@ -246,4 +246,12 @@ func TestBindPhone(t *testing.T) {
 			t.Fatalf("phone marker after delete = %q", u.Phone)
 		}
 	})
+}
+
+func TestDeleteUserWithEmptyKey(t *testing.T) {
+	e := newEnv(t, memoryMode, nil)
+	e.createUser(alice, alicePass, "")
+	c := e.browser()
+	c.login(alice, alicePass)
+	expect(t, c.send(http.MethodDelete, "/user/", nil, malformed...), http.StatusBadRequest, "VALIDATION_FAILED")
 }

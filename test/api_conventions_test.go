@@ -1,6 +1,6 @@
 package test
 
-// contract_test.go checks the conventions of API.md that every route shares:
+// api_conventions_test.go checks the conventions of API.md that every route shares:
 // body parsing, media types, limits, routing errors, CSRF and cross-site
 // refusal, CORS, security headers, cookies, GET /, /options, JWKS, auth
 // errors, code lifetimes and throttles, and mail language.
@@ -112,7 +112,7 @@ func TestContractBodyConventions(t *testing.T) {
 		"malformed":     `{"email":`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			ctFail(t, c.raw(http.MethodPost, "/login", "application/json", []byte(body)), http.StatusBadRequest, "VALIDATION_FAILED")
+			ctFail(t, c.raw(http.MethodPost, "/login", "application/json", []byte(body), malformed...), http.StatusBadRequest, "VALIDATION_FAILED")
 		})
 	}
 	good, _ := json.Marshal(ctLoginBody())
@@ -520,9 +520,9 @@ func TestContractOptions(t *testing.T) {
 	e := newEnv(t, memoryMode, nil)
 	c := e.bare()
 	ctFail(t, c.get("/options?type=upload"), http.StatusBadRequest, "OPTION_UNKNOWN")
-	ctFail(t, c.get("/options"), http.StatusBadRequest, "OPTION_UNKNOWN")
-	ctFail(t, c.get("/options?type=nope"), http.StatusBadRequest, "OPTION_UNKNOWN")
-	ctFail(t, c.get("/options?type="), http.StatusBadRequest, "OPTION_UNKNOWN")
+	ctFail(t, c.get("/options", malformed...), http.StatusBadRequest, "OPTION_UNKNOWN")
+	ctFail(t, c.get("/options?type=nope", malformed...), http.StatusBadRequest, "OPTION_UNKNOWN")
+	ctFail(t, c.get("/options?type=", malformed...), http.StatusBadRequest, "OPTION_UNKNOWN")
 
 	var s1, s2 map[string]any
 	r := c.get("/options?type=generate-secret")
@@ -545,6 +545,7 @@ func TestContractOptions(t *testing.T) {
 		c.UploadURL = "https://upload.example/bucket"
 		c.UploadLimit = 1048576
 		c.LarkAppID = "cli_test_app"
+		c.LarkAppSecret = "lark-app-s3cr3t"
 		c.LarkRedirectURL = "https://gatehouse.example/lark/callback"
 	})
 	oc := o.bare()
@@ -563,10 +564,12 @@ func TestContractOptions(t *testing.T) {
 	r = oc.get("/options?type=collaboration")
 	expect(t, r, http.StatusOK, "")
 	r.json(t, &lark)
-	if lark["app_id"] != "cli_test_app" || lark["redirect"] != "https://gatehouse.example/lark/callback" || lark["url"] != o.cfg.LarkOAuthURL {
+	// url is Gatehouse's own /lark/authorize (API.md "Lark"), next to the callback.
+	if lark["app_id"] != "cli_test_app" || lark["redirect"] != "https://gatehouse.example/lark/callback" ||
+		lark["url"] != "https://gatehouse.example/lark/authorize" || lark["platform"] != "feishu" {
 		t.Fatalf("collaboration = %s", r.body)
 	}
-	if bytes.Contains(r.body, []byte("secret")) {
+	if bytes.Contains(r.body, []byte("secret")) || bytes.Contains(r.body, []byte("s3cr3t")) {
 		t.Fatalf("collaboration mentions a secret: %s", r.body)
 	}
 }
